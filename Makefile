@@ -1,0 +1,45 @@
+# FINSIG pipeline-in-a-box. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1700000000)
+
+.PHONY: help deps wheelhouse engine base images vulndb test test-unit pipeline clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+wheelhouse: ## Download every pinned wheel into ./wheelhouse (the only step that reaches PyPI)
+	@scripts/wheelhouse.sh
+
+deps: ## Host tools (Debian, root) and the project venv .venv, installed from the wheelhouse
+	@scripts/deps.sh
+
+engine: ## Ensure a Docker engine answers (installs docker.io and starts dockerd when needed)
+	@scripts/engine.sh
+
+base: deps engine ## Build finsig/base:$(VERSION) reproducibly with mmdebstrap (seconds when it exists)
+	@scripts/build-base.sh
+
+images: base ## Build every image (base, services, app); seconds when nothing changed
+	@scripts/build-images.sh
+
+vulndb: deps ## Build the offline vulnerability database ./vulndb from the vendored advisory data
+	@scripts/vulndb.sh
+
+test: deps engine images ## Run the whole test suite (Docker tests included)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: deps ## Run only the tests that need no Docker engine
+	@$(PY) -m pytest -m "not docker" $(PYTEST_ARGS)
+
+pipeline: deps engine images ## Run the whole pipeline over this repository
+	@scripts/pipeline.sh
+
+clean: ## Remove local outputs (reports, artifacts, build dirs); keeps .venv and the wheelhouse
+	rm -rf reports artifacts build dist .pytest_cache .mypy_cache htmlcov .coverage

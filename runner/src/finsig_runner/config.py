@@ -1,0 +1,39 @@
+"""The runner's configuration: one frozen dataclass, layered CLI > environment > pyproject > defaults.
+
+Loading and schema validation live in finsig_runner.config_loader; this module only declares the
+keys and their defaults, so that every stage reads typed fields and never a dict.
+(Shared file: add a key with a targeted edit, plus its entry in the JSON schema and docs/runner.md.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    # Directory of wheels the project is installed from (relative to the workspace or absolute).
+    wheelhouse: str = "wheelhouse"
+    # Offline vulnerability database directory (safety's schema 2.0.0 format).
+    vulndb: str = "vulndb"
+    # Minimum total line coverage, percent.
+    coverage_min: float = 80.0
+    # Extra arguments given to pytest by the `tests` stage.
+    pytest_args: tuple[str, ...] = ()
+    # Lock files that pin what ships (scanned by `security`, installed into the project environment).
+    requirements: tuple[str, ...] = ("requirements/core.txt",)
+    # Lock files with the project's test dependencies (installed into the project environment).
+    test_requirements: tuple[str, ...] = ("requirements/test.txt",)
+    # Source directories scanned by flake8/mypy/bandit (relative to the workspace).
+    sources: tuple[str, ...] = ("src",)
+    # bandit findings at or above this severity fail `security`: "low", "medium" or "high".
+    bandit_fail_severity: str = "medium"
+    # Any known-vulnerable locked dependency fails `security`.
+    fail_on_vulnerable: bool = True
+    # Maximum accepted age of the vulnerability database in days, and what an older one does.
+    vulndb_max_age_days: int = 365
+    vulndb_age_policy: str = "warn"  # "warn" or "fail"
+    # Seconds any single tool may run before the stage is ERROR.
+    tool_timeout: int = 1800
+    # Environment variable names whose values must never be written to any report or log.
+    secret_env: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,1 @@
+"""One module per stage; each exposes a class implementing finsig_runner.model.Stage."""

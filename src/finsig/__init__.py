@@ -1,0 +1,3 @@
+"""FINSIG signals service."""
+
+__version__ = "0.1.0"
