@@ -37,3 +37,5 @@ class RunnerConfig:
     tool_timeout: int = 1800
     # Environment variable names whose values must never be written to any report or log.
     secret_env: tuple[str, ...] = field(default_factory=tuple)
+    # How many earlier runs' reports/ and artifacts/ to keep under .finsig-runner/previous/.
+    keep_previous: int = 1

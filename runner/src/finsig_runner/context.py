@@ -33,6 +33,8 @@ class ProcessGroup:
     def add(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._procs.add(proc)
+        if self.cancelled.is_set():  # started after cancel() took its snapshot: stop it too
+            _signal_group(proc, signal.SIGTERM)
 
     def discard(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:

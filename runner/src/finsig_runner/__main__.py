@@ -1,0 +1,5 @@
+"""`python -m finsig_runner` is `finsig-runner`."""
+
+from finsig_runner.cli import main
+
+raise SystemExit(main())
