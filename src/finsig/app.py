@@ -1,0 +1,94 @@
+"""The ASGI application: routes, problem reports, request metrics and the runtime's lifespan."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from finsig import __version__
+from finsig.metrics import Metrics
+from finsig.problems import problems_from_errors
+from finsig.routes import invalid, router
+from finsig.runtime import Runtime
+from finsig.settings import Settings
+
+access_logger = logging.getLogger("finsig.access")
+logger = logging.getLogger(__name__)
+
+
+class RequestMetricsMiddleware:
+    """Counts and times every HTTP request by route template (never the raw path)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe_request(route, scope["method"], status, elapsed)
+            access_logger.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+
+
+async def _validation_failed(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # nosec B101
+    return invalid(problems_from_errors(exc.errors()))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("database unavailable", extra={"error": str(exc), "path": request.url.path})
+    return JSONResponse(status_code=503, content={"detail": "database unavailable"})
+
+
+def create_app(settings: Settings) -> FastAPI:
+    runtime = Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title="finsig", version=__version__, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.include_router(router)
+    app.add_exception_handler(RequestValidationError, _validation_failed)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_middleware(RequestMetricsMiddleware, metrics=runtime.metrics)
+    return app

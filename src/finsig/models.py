@@ -1,0 +1,81 @@
+"""The HTTP API's request and response bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from finsig.indicators import Signal
+
+MAX_BATCH_ROWS = 10_000
+SYMBOL_PATTERN = r"^[A-Z0-9.]{1,12}$"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_string(value: Any) -> Any:
+    """Only a YYYY-MM-DD string is a date here (pydantic alone would take numbers and datetimes)."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be a date string YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_string)]
+Close = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+
+
+class PriceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    date: IsoDate
+    close: Close
+
+
+PriceBatch = Annotated[list[PriceIn], Field(min_length=1, max_length=MAX_BATCH_ROWS)]
+
+
+class Problem(BaseModel):
+    row: int | None = Field(description="Index of the batch row; null for the whole request.")
+    field: str | None
+    message: str
+
+
+class ProblemReport(BaseModel):
+    detail: str
+    problems: list[Problem]
+
+
+class IngestResult(BaseModel):
+    symbol: str
+    received: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+class SignalOut(BaseModel):
+    date: dt.date
+    close: float
+    sma_short: float | None
+    sma_long: float | None
+    signal: Signal
+    rsi: float | None
+    volatility: float | None
+
+
+class SignalsOut(BaseModel):
+    symbol: str
+    short_window: int
+    long_window: int
+    rsi_period: int
+    volatility_window: int
+    rows: list[SignalOut]
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    schema_version: int | None = None
+    expected_schema_version: int

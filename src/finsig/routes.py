@@ -1,0 +1,130 @@
+"""The HTTP endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from finsig import __version__, repository
+from finsig.metrics import CONTENT_TYPE
+from finsig.migrations import LATEST_VERSION
+from finsig.models import (
+    SYMBOL_PATTERN,
+    IngestResult,
+    PriceBatch,
+    Problem,
+    ProblemReport,
+    Readiness,
+    SignalOut,
+    SignalsOut,
+)
+from finsig.runtime import Runtime
+from finsig.signals import PricePoint, SignalParams, compute_signals
+
+router = APIRouter()
+
+Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Instrument symbol, e.g. ACME.L")]
+WINDOW_MAX = 1000
+
+
+def _runtime(request: Request) -> Runtime:
+    return cast(Runtime, request.app.state.runtime)
+
+
+def invalid(problems: list[Problem]) -> JSONResponse:
+    report = ProblemReport(detail="invalid request", problems=problems)
+    return JSONResponse(status_code=422, content=report.model_dump())
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+async def readyz(request: Request) -> JSONResponse:
+    report = await _runtime(request).readiness()
+    body = Readiness(
+        status="ready" if report.ready else "not ready",
+        database=report.database,
+        schema_version=report.schema_version,
+        expected_schema_version=LATEST_VERSION,
+    )
+    return JSONResponse(status_code=200 if report.ready else 503, content=body.model_dump())
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    return Response(_runtime(request).metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _duplicate_dates(rows: PriceBatch) -> list[Problem]:
+    first_seen: dict[object, int] = {}
+    problems: list[Problem] = []
+    for index, row in enumerate(rows):
+        if row.date in first_seen:
+            problems.append(
+                Problem(row=index, field="date", message=f"duplicates row {first_seen[row.date]}")
+            )
+        else:
+            first_seen[row.date] = index
+    return problems
+
+
+@router.post(
+    "/v1/instruments/{symbol}/prices",
+    response_model=IngestResult,
+    responses={422: {"model": ProblemReport}, 503: {"description": "database unavailable"}},
+)
+async def ingest_prices(
+    request: Request, symbol: Symbol, rows: Annotated[PriceBatch, Body()]
+) -> IngestResult | JSONResponse:
+    duplicates = _duplicate_dates(rows)
+    if duplicates:
+        return invalid(duplicates)
+    runtime = _runtime(request)
+    points = [PricePoint(row.date, row.close) for row in rows]
+    async with runtime.pool.connection() as conn:
+        outcome = await repository.upsert_prices(conn, symbol, points)
+    runtime.metrics.rows_ingested.inc(len(points))
+    return IngestResult(
+        symbol=symbol,
+        received=len(points),
+        inserted=outcome.inserted,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
+    )
+
+
+@router.get(
+    "/v1/instruments/{symbol}/signals",
+    response_model=SignalsOut,
+    responses={404: {"description": "unknown symbol"}, 422: {"model": ProblemReport}},
+)
+async def get_signals(
+    request: Request,
+    symbol: Symbol,
+    short_window: Annotated[int, Query(ge=1, le=WINDOW_MAX)] = 20,
+    long_window: Annotated[int, Query(ge=2, le=WINDOW_MAX)] = 50,
+    volatility_window: Annotated[int, Query(ge=2, le=WINDOW_MAX)] = 20,
+) -> SignalsOut | JSONResponse:
+    if short_window >= long_window:
+        problem = Problem(row=None, field="short_window", message="must be less than long_window")
+        return invalid([problem])
+    async with _runtime(request).pool.connection() as conn:
+        prices = await repository.load_prices(conn, symbol)
+    if not prices:
+        return JSONResponse(status_code=404, content={"detail": f"unknown symbol {symbol}"})
+    params = SignalParams(short_window, long_window, volatility_window)
+    rows = await run_in_threadpool(compute_signals, prices, params)
+    return SignalsOut(
+        symbol=symbol,
+        short_window=params.short_window,
+        long_window=params.long_window,
+        rsi_period=params.rsi_period,
+        volatility_window=params.volatility_window,
+        rows=[SignalOut.model_validate(row, from_attributes=True) for row in rows],
+    )
