@@ -120,9 +120,11 @@ def inputs_key(inputs: StageInputs, workspace: Path) -> str:
 
 def decide(status_of_prereqs: Mapping[str, tuple[Status, str]]) -> tuple[Status, str] | None:
     """ABORTED/SKIPPED from the prerequisites' statuses, or None when the stage may run."""
-    for name, (status, _reason) in status_of_prereqs.items():
-        if status in (Status.FAILED, Status.ERROR, Status.ABORTED):
+    for name, (status, reason) in status_of_prereqs.items():
+        if status in (Status.FAILED, Status.ERROR):
             return Status.ABORTED, f"prerequisite {name} {status.value}"
+        if status is Status.ABORTED:  # say why, down the chain: the cause is what a reader needs
+            return Status.ABORTED, f"prerequisite {name} ABORTED: {reason}"
     for name, (status, reason) in status_of_prereqs.items():
         if status is Status.SKIPPED:
             suffix = f": {reason}" if reason else ""

@@ -93,8 +93,21 @@ def iter_records(path: Path) -> Iterator[dict[str, Any]]:
                 yield record
 
 
+def _parse(line: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def verify(path: Path, expect_hash: str | None = None) -> LogVerification:
-    """Check the whole chain. Raises ChainBrokenError naming the first line that fails."""
+    """Check the whole chain. Raises ChainBrokenError naming the first line that fails.
+
+    When line k's `prev` does not match line k-1, the line to blame is found by looking one link
+    further: if line k+1 still matches line k, line k is intact and line k-1 was altered; a `seq`
+    that is not k means lines were removed or inserted before line k.
+    """
     data = path.read_bytes()
     if not data:
         if expect_hash not in (None, GENESIS):
@@ -103,29 +116,35 @@ def verify(path: Path, expect_hash: str | None = None) -> LogVerification:
     if not data.endswith(b"\n"):
         count = data.count(b"\n") + 1
         raise ChainBrokenError(f"{path}: line {count}: incomplete (no final newline)", count)
-    prev = GENESIS
     lines = data[:-1].split(b"\n")
+    prev = GENESIS
     for number, line in enumerate(lines, start=1):
         where = f"{path}: line {number}"
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise ChainBrokenError(f"{where}: not valid JSON ({exc})", number) from exc
-        if not isinstance(record, dict):
+        record = _parse(line)
+        if record is None:
             raise ChainBrokenError(f"{where}: not a JSON object", number)
-        if record.get("prev") != prev:
-            raise ChainBrokenError(
-                f"{where}: prev {str(record.get('prev'))[:16]}... does not match the sha256 of "
-                f"{'line ' + str(number - 1) if number > 1 else 'the genesis value'} "
-                f"({prev[:16]}...): that line or this one was altered, or lines were removed",
-                number,
-            )
+        if encode(record) != line:
+            raise ChainBrokenError(f"{where}: not in canonical form (altered)", number)
         if record.get("seq") != number:
             raise ChainBrokenError(
-                f"{where}: seq {record.get('seq')!r} should be {number}", number
+                f"{where}: seq {record.get('seq')!r} should be {number}: lines were removed or "
+                "inserted before it, or it was altered",
+                number,
             )
-        if encode(record) != line:
-            raise ChainBrokenError(f"{where}: not in canonical form (re-encoded)", number)
+        if record.get("prev") != prev:
+            following = _parse(lines[number]) if number < len(lines) else None
+            if number > 1 and following is not None and following.get("prev") == line_hash(line):
+                raise ChainBrokenError(
+                    f"{path}: line {number - 1}: altered (its sha256 no longer matches the prev "
+                    f"recorded by line {number})",
+                    number - 1,
+                )
+            raise ChainBrokenError(
+                f"{where}: prev does not match the sha256 of "
+                f"{'line ' + str(number - 1) if number > 1 else 'the genesis value'}: "
+                "this line or the one before it was altered",
+                number,
+            )
         prev = line_hash(line)
     if expect_hash is not None and prev != expect_hash:
         raise ChainBrokenError(

@@ -1,0 +1,42 @@
+"""Summary lines and plain progress output."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from finsig_runner.output import PlainOutput, make_output, summary_line
+
+from .fakes import FakeStage, registry
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_summary_line_shape() -> None:
+    line = summary_line("tests", "PASSED", 3.21)
+    assert re.fullmatch(r"tests \.{23} PASSED    3\.2s", line)
+    assert len(summary_line("security", "FAILED", 12.0)) == len(summary_line("tests", "PASSED", 1))
+
+
+def test_plain_output_for_a_run(tmp_path: Path) -> None:
+    from finsig_runner.config import RunnerConfig
+    from finsig_runner.engine import Engine
+    from finsig_runner.model import Status
+    from finsig_runner.plan import build_plan
+
+    stream = io.StringIO()
+    assert isinstance(make_output(stream), PlainOutput)
+    reg = registry(FakeStage("tests", status=Status.FAILED, reason="2 tests failed"),
+                   FakeStage("lint"))
+    Engine(reg, tmp_path, RunnerConfig(), observer=PlainOutput(stream),
+           handle_signals=False).run(build_plan(reg))
+    text = stream.getvalue()
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z tests: started$", text, re.M)
+    assert re.search(r"^tests \.+ FAILED +\d+\.\ds$", text, re.M)
+    assert "    2 tests failed" in text
+    assert re.search(r"^lint \.+ PASSED", text, re.M)
+    assert f"reports:       {tmp_path / 'reports'}" in text
+    assert re.search(r"^run \S+: FAILED in \d+\.\ds \(exit 1\)$", text, re.M)
