@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,14 @@ from finsig_runner import signing
 from finsig_runner.bundle import images as docker_images
 from finsig_runner.bundle.errors import BundleError
 from finsig_runner.bundle.layout import list_members, member_header, write_tail
-from finsig_runner.bundle.manifest import IMAGES_MEMBER, Digest, ImageEntry, Manifest, Statement
+from finsig_runner.bundle.manifest import (
+    IMAGES_MEMBER,
+    MANIFEST_MEMBER,
+    Digest,
+    ImageEntry,
+    Manifest,
+    Statement,
+)
 from finsig_runner.bundle.streams import BLOCK, padding, sha256_file
 from finsig_runner.errors import UsageError
 
@@ -51,25 +58,45 @@ def export_bundle(
     renamed only when complete; OUT.dsse last, so a bundle without its envelope never verifies.
     """
     started = time.monotonic()
-    envelope_path = Path(f"{out}.dsse")
-    pub_path = Path(f"{out}.pub")
     if not force:
-        for path in (out, envelope_path):
+        for path in (out, Path(f"{out}.dsse")):
             if path.exists():
                 raise UsageError(f"{path} exists; give --force to replace it")
     chosen = list(refs) if refs else docker_images.default_image_refs(client, version)
     entries = tuple(docker_images.resolve_images(client, chosen))
     progress("images: " + ", ".join(f"{e.ref} ({e.id[:19]})" for e in entries))
+    versions = {
+        "appliance": version,
+        "runner": RUNNER_VERSION,
+        "docker_engine": docker_images.engine_version(client),
+    }
+    stream = docker_images.save_images(client, [e.ref for e in entries])
+    result = write_bundle(out, key, entries, stream, versions, progress)
+    return replace(result, seconds=time.monotonic() - started)
+
+
+def write_bundle(
+    out: Path,
+    key: Ed25519PrivateKey,
+    entries: Sequence[ImageEntry],
+    saved: Iterable[bytes],
+    versions: dict[str, str],
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> ExportResult:
+    """Write the bundle from a `docker save` byte stream `saved` holding `entries` (no engine
+    needed here: the tests feed it a small synthetic archive)."""
+    started = time.monotonic()
+    envelope_path = Path(f"{out}.dsse")
+    pub_path = Path(f"{out}.pub")
     now = datetime.now(timezone.utc).replace(microsecond=0)
     created, mtime = now.strftime("%Y-%m-%dT%H:%M:%SZ"), int(now.timestamp())
-
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     try:
         with partial.open("w+b") as handle:
             handle.write(b"\0" * BLOCK)  # images.tar's header, written once its size is known
             digest, size = hashlib.sha256(), 0
-            for chunk in docker_images.save_images(client, [e.ref for e in entries]):
+            for chunk in saved:
                 handle.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
@@ -83,12 +110,8 @@ def export_bundle(
             manifest = Manifest(
                 created=created,
                 runner_version=RUNNER_VERSION,
-                versions={
-                    "appliance": version,
-                    "runner": RUNNER_VERSION,
-                    "docker_engine": docker_images.engine_version(client),
-                },
-                images=entries,
+                versions=dict(versions),
+                images=tuple(entries),
                 images_tar=Digest(IMAGES_MEMBER, size, digest.hexdigest()),
                 members=members,
             )
@@ -97,19 +120,7 @@ def export_bundle(
             handle.flush()
             os.fsync(handle.fileno())
         bundle_sha, bundle_size = sha256_file(partial)
-        statement = Statement(
-            bundle_name=out.name,
-            bundle_sha256=bundle_sha,
-            bundle_size=bundle_size,
-            manifest=Digest(
-                "manifest.json", len(manifest_bytes), hashlib.sha256(manifest_bytes).hexdigest()
-            ),
-            created=created,
-            runner_version=RUNNER_VERSION,
-        )
-        envelope = signing.sign_envelope(
-            statement.to_bytes(), signing.IN_TOTO_PAYLOAD_TYPE, key
-        )
+        envelope = sign_statement(out.name, bundle_sha, bundle_size, manifest_bytes, created, key)
         os.replace(partial, out)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -117,9 +128,26 @@ def export_bundle(
     _write_atomic(envelope_path, envelope)
     _write_atomic(pub_path, signing.public_key_pem(key))
     return ExportResult(
-        out, envelope_path, pub_path, bundle_sha, bundle_size, entries,
+        out, envelope_path, pub_path, bundle_sha, bundle_size, tuple(entries),
         signing.fingerprint(key), time.monotonic() - started,
     )
+
+
+def sign_statement(
+    name: str, sha256: str, size: int, manifest_bytes: bytes, created: str, key: Ed25519PrivateKey
+) -> bytes:
+    """The DSSE envelope (bytes) over the statement about a bundle file and its manifest."""
+    statement = Statement(
+        bundle_name=name,
+        bundle_sha256=sha256,
+        bundle_size=size,
+        manifest=Digest(
+            MANIFEST_MEMBER, len(manifest_bytes), hashlib.sha256(manifest_bytes).hexdigest()
+        ),
+        created=created,
+        runner_version=RUNNER_VERSION,
+    )
+    return signing.sign_envelope(statement.to_bytes(), signing.IN_TOTO_PAYLOAD_TYPE, key)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
