@@ -37,7 +37,7 @@ def _edit(data: bytes, **changes: object) -> bytes:
     return (json.dumps(obj, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
-# --- round trip and the wire form ------------------------------------------------------------------
+# --- round trip and the wire form ----------------------------------------------------------------
 
 
 def test_round_trip(key: Ed25519PrivateKey, envelope: bytes) -> None:
@@ -80,7 +80,7 @@ def test_empty_payload_round_trips(key: Ed25519PrivateKey) -> None:
     assert signing.verify_envelope(data, key.public_key(), TYPE) == b""
 
 
-# --- refusals: tamper every field --------------------------------------------------------------------
+# --- refusals: tamper every field ----------------------------------------------------------------
 
 
 def _refused(data: bytes, key: Ed25519PrivateKey, match: str, payload_type: str = TYPE) -> None:
@@ -166,7 +166,7 @@ def test_unknown_or_missing_fields_refused(key: Ed25519PrivateKey, envelope: byt
     _refused(_edit(envelope, signatures=sigs), key, "keys must be exactly")
 
 
-# --- refusals: non-canonical forms of a valid envelope ----------------------------------------------
+# --- refusals: non-canonical forms of a valid envelope -------------------------------------------
 
 
 def _variants(envelope: bytes) -> list[bytes]:
@@ -215,7 +215,7 @@ def test_not_json_refused(key: Ed25519PrivateKey) -> None:
             signing.verify_envelope(data, key.public_key(), TYPE)
 
 
-# --- trust ------------------------------------------------------------------------------------------
+# --- trust ---------------------------------------------------------------------------------------
 
 
 def test_wrong_key_refused(envelope: bytes) -> None:
@@ -284,11 +284,11 @@ def test_bad_key_files_refused(tmp_path: Path) -> None:
         (signing.load_public_key, files.private),
     ):
         with pytest.raises(signing.KeyFileError) as info:
-            call(path)  # type: ignore[operator]
+            call(path)
         assert info.value.exit_code == ExitCode.CONFIG
 
 
-# --- keygen ------------------------------------------------------------------------------------------
+# --- keygen --------------------------------------------------------------------------------------
 
 
 def test_keygen_files_and_modes(tmp_path: Path) -> None:
