@@ -155,11 +155,19 @@ class _ProjectEnv:
         self._bin: Path | None = None
         self._error: str = ""
 
-    def get(self) -> Path:
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def make(self) -> None:
+        """Make the environment (once); the scheduler runs this in a worker of its own."""
         with self._lock:
             if not self._done:
                 self._make()
                 self._done = True
+
+    def get(self) -> Path:
+        self.make()
         if self._bin is None:
             raise ProjectEnvError(f"project environment: {self._error}")
         return self._bin
@@ -386,8 +394,13 @@ class Engine:
                 return results[name].status, results[name].reason
             return external.get(name)
 
+        env_future: Future[None] | None = None
+
+        def env_busy() -> bool:
+            return env_future is not None and not env_future.done()
+
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="stage") as pool:
-            while pending or running:
+            while pending or running or env_busy():
                 if self._interrupt.is_set() and not cancelled:
                     cancelled = True
                     self.processes.cancel()
@@ -406,7 +419,15 @@ class Engine:
                             continue
                         verdict = None if stage.always else decide(
                             {r: s for r, s in states.items() if s is not None})
-                        if verdict is None and len(running) >= self.jobs:
+                        busy = len(running) + env_busy()
+                        if verdict is None and stage.uses_project_env and not env.done:
+                            # the environment takes a worker of its own; stages that need it
+                            # wait without holding one, so the others run meanwhile
+                            if env_future is None and busy < self.jobs:
+                                env_future = pool.submit(env.make)
+                                progressed = True
+                            continue
+                        if verdict is None and busy >= self.jobs:
                             continue
                         pending.remove(name)
                         progressed = True
@@ -414,15 +435,21 @@ class Engine:
                             self._finish(results, self._not_run(name, *verdict))
                         else:
                             running[pool.submit(self._execute, stage, plan, env)] = name
-                if not running:
+                if not running and not env_busy():
                     if pending and not cancelled:  # unreachable with a checked registry
                         for name in pending:
                             self._finish(results, self._not_run(
                                 name, Status.ERROR, "prerequisites never resolved"))
                         pending.clear()
                     continue
-                done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                waiting: set[Future[Any]] = set(running)
+                if env_future is not None and env_busy():
+                    waiting.add(env_future)
+                done, _ = wait(waiting, timeout=0.1, return_when=FIRST_COMPLETED)
                 for future in done:
+                    if future is env_future:
+                        future.result()  # _make() never raises; surface a bug if it did
+                        continue
                     name = running.pop(future)
                     self._finish(results, future.result())
         return {name: results[name] for name in plan.stages if name in results}

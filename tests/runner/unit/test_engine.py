@@ -193,3 +193,25 @@ def test_lint_report_assembled_from_both_reports(tmp_path: Path) -> None:
     paths = [e["path"] for e in events(tmp_path) if e["event"] == "artifact"]
     assert "reports/lint-report.txt" in paths
     assert out.exit_code == 0
+
+
+def test_stages_without_the_environment_run_while_it_is_made(tmp_path: Path) -> None:
+    barrier = threading.Barrier(2, timeout=20)
+
+    def slow_env(ctx: StageContext) -> Path:
+        barrier.wait()  # returns only if `build` runs while the environment is being made
+        return tmp_path / "v" / "bin"
+
+    def meet(ctx: StageContext) -> None:
+        barrier.wait()
+
+    out = run(
+        tmp_path,
+        FakeStage("tests", uses_project_env=True),
+        FakeStage("typing", uses_project_env=True),
+        FakeStage("build", action=meet),
+        jobs=2,
+        prepare_env=slow_env,
+    )
+    assert {n: r.status for n, r in out.results.items()} == {
+        "tests": Status.PASSED, "typing": Status.PASSED, "build": Status.PASSED}
