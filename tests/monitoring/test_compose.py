@@ -81,7 +81,7 @@ def test_staging_file_mounts_the_monitoring_config_files() -> None:
     assert set(binds) == {
         "/etc/prometheus/prometheus.yml",
         "/etc/prometheus/alert_rules.yml",
-        "/etc/alertmanager/alertmanager.yml",
+        "/etc/prometheus/alertmanager.yml",
     }
     for bind in binds.values():
         assert bind.read_only
