@@ -153,3 +153,8 @@ def verify(path: Path, expect_hash: str | None = None) -> LogVerification:
             len(lines),
         )
     return LogVerification(len(lines), prev)
+
+
+def chain_hash(path: Path) -> str:
+    """The final chain hash of a log (after verifying the whole chain)."""
+    return verify(path).chain_hash

@@ -135,7 +135,7 @@ class LiveOutput:
         if self._live is not None:
             self._live.stop()
         for line in summary(outcome):
-            self.console.print(Text(line))
+            self.console.print(Text(line), soft_wrap=True)
 
 
 def make_output(stream: TextIO | None = None) -> PlainOutput | LiveOutput:

@@ -40,3 +40,21 @@ def test_plain_output_for_a_run(tmp_path: Path) -> None:
     assert re.search(r"^lint \.+ PASSED", text, re.M)
     assert f"reports:       {tmp_path / 'reports'}" in text
     assert re.search(r"^run \S+: FAILED in \d+\.\ds \(exit 1\)$", text, re.M)
+
+
+def test_live_output_on_a_terminal(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from finsig_runner.config import RunnerConfig
+    from finsig_runner.engine import Engine
+    from finsig_runner.output import LiveOutput
+    from finsig_runner.plan import build_plan
+
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, width=100)
+    reg = registry(FakeStage("tests"), FakeStage("lint"))
+    Engine(reg, tmp_path, RunnerConfig(), observer=LiveOutput(console),
+           handle_signals=False).run(build_plan(reg))
+    text = stream.getvalue()
+    assert re.search(r"tests \.+ PASSED", text)
+    assert re.search(r"run \S+: PASSED in", text)
