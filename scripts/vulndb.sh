@@ -25,6 +25,8 @@ SOURCE   an OSV archive (.tar.gz/.zip) or directory tree (e.g. a clone of the Py
 --force  rebuild even when nothing changed.
 
 Environment: VULNDB_DIR (default: vulndb), PYTHON (default: .venv/bin/python),
+VULNDB_LABEL (names a single SOURCE given here, e.g. "pypa/advisory-database@<commit> (OSV)";
+without it a clone is named by its HEAD commit, an archive by its file name),
 SOURCE_DATE_EPOCH (the metadata's "built" time; make exports the last commit's).
 USAGE
 }
@@ -62,6 +64,8 @@ if ((${#sources[@]} == 0)); then
   fi
   sources=("$archive")
   extra=(--label "$(vendor_field label)")
+elif [[ -n "${VULNDB_LABEL:-}" ]]; then
+  extra=(--label "$VULNDB_LABEL")
 fi
 
 for src in "${sources[@]}"; do

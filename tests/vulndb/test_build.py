@@ -157,3 +157,19 @@ def test_cli_exit_codes(osv_tree: Path, tmp_path: Path, capsys: pytest.CaptureFi
     assert exc.value.code == 2
     assert main(["version"]) == 0
     assert capsys.readouterr().out.startswith("1.0.0+")
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_clone_is_labelled_with_its_commit(osv_tree: Path, tmp_path: Path, packed: bool) -> None:
+    git = osv_tree / ".git"
+    (git / "refs" / "heads").mkdir(parents=True)
+    (git / "HEAD").write_text("ref: refs/heads/main\n")
+    commit = "3ccb612573e2" + "0" * 28
+    if packed:
+        (git / "packed-refs").write_text(f"# pack-refs\n{commit} refs/heads/main\n")
+    else:
+        (git / "refs" / "heads" / "main").write_text(commit + "\n")
+    (git / "config").write_text("not an advisory: .git is never read as data\n")
+    meta = build(BuildRequest((osv_tree,), tmp_path / "db"))
+    assert meta.source == "advisory-database@3ccb612573e2 (OSV)"
+    assert meta.advisories == 3

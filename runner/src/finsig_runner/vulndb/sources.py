@@ -94,6 +94,29 @@ def _mtime_date(path: Path) -> str:
     return datetime.fromtimestamp(stamp, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
+def git_commit(root: Path) -> str | None:
+    """The commit a clone's HEAD points at (12 hex digits), read from .git without running git."""
+    git = root / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head[:12] or None
+        ref = head[len("ref: "):]
+        if (git / ref).is_file():
+            return (git / ref).read_text().strip()[:12] or None
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(f" {ref}"):
+                return line.split(" ", 1)[0][:12]
+    except OSError:
+        return None
+    return None
+
+
+def _osv_label(path: Path) -> str:
+    commit = git_commit(path) if path.is_dir() else None
+    return f"{path.name}@{commit} (OSV)" if commit else f"{path.name} (OSV)"
+
+
 def convert_source(path: Path, label: str | None = None, date: str | None = None) -> Converted:
     """Read one source and convert it. `label` and `date` override what the data says."""
     if not path.exists():
@@ -127,7 +150,7 @@ def convert_source(path: Path, label: str | None = None, date: str | None = None
             raise VulnDbError(f"{path}: no OSV advisories and no safety-db file in it")
         info = SourceInfo(
             kind="osv",
-            label=label or f"{path.name} (OSV)",
+            label=label or _osv_label(path),
             path=path.name,
             sha256=sha256,
             date=date or _date_of(newest) or _mtime_date(path),
