@@ -18,8 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the locked set
-
 from finsig_runner.config import RunnerConfig
 from finsig_runner.errors import ConfigError
 
@@ -44,6 +42,11 @@ def _validate(values: Mapping[str, Any], source: str) -> None:
     for key in values:
         if key not in props:
             raise ConfigError(f"{source}: unknown configuration key {key!r}", key=key)
+    if not values:
+        return
+    # imported here: jsonschema's import costs ~2 s (rfc3987 grammar), --version need not pay it
+    import jsonschema  # type: ignore[import-untyped]  # no stubs in the locked set
+
     validator = jsonschema.Draft202012Validator(schema())
     for error in sorted(validator.iter_errors(dict(values)), key=lambda e: list(e.path)):
         key = str(error.path[0]) if error.path else "?"
