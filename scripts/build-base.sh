@@ -12,6 +12,7 @@ OUT=.images/base
 KEEP_TAR=0
 FORCE=0
 BASE_DIR=images/base
+SELF=scripts/build-base.sh
 
 usage() {
   cat <<USAGE
@@ -21,7 +22,8 @@ Builds $TAG from Debian bookworm with mmdebstrap and loads it as a docker-archiv
   --out DIR    work directory: temp files, rootfs.tar, image.tar, build-info.json (default $OUT)
   --keep-tar   keep rootfs.tar and image.tar in DIR (removed by default)
   --force      build even when an image with the same inputs exists
-SOURCE_DATE_EPOCH is taken from the environment, else from the last commit.
+SOURCE_DATE_EPOCH is the time of the last commit that changed the base's inputs (this script,
+images/base), so commits elsewhere do not rebuild it; BASE_SOURCE_DATE_EPOCH overrides it.
 The Debian mirror is whatever this machine's apt uses (/etc/apt/sources.list*).
 USAGE
 }
@@ -37,7 +39,8 @@ while (($#)); do
   esac
 done
 
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+SOURCE_DATE_EPOCH=${BASE_SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "$SELF" "$BASE_DIR")}
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 
 # The host's apt sources, passed to mmdebstrap as files (their contents become the chroot's sources).
 sources=()
@@ -56,7 +59,7 @@ include=$(IFS=,; echo "${packages[*]}")
 input_key=$({
   echo "version=$VERSION epoch=$SOURCE_DATE_EPOCH arch=$(dpkg --print-architecture)"
   mmdebstrap --version
-  sha256sum "$0" "$BASE_DIR"/* "${sources[@]}"
+  sha256sum "$SELF" "$BASE_DIR"/* "${sources[@]}"
   cat "${sources[@]}"
 } | sha256sum | cut -d' ' -f1)
 
