@@ -12,6 +12,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 
 from finsig_runner.bundle.errors import EngineError, MissingImageError
 from finsig_runner.bundle.manifest import ImageEntry
@@ -84,7 +85,15 @@ def save_images(client: Any, refs: Sequence[str], chunk: int = 1 << 20) -> Itera
         api._raise_for_status(response)
     except docker.errors.APIError as exc:
         raise EngineError(f"docker save failed: {exc}") from exc
-    return response.iter_content(chunk_size=chunk)  # type: ignore[no-any-return]
+    return _guarded(response.iter_content(chunk_size=chunk), "docker save")
+
+
+def _guarded(chunks: Iterator[bytes], what: str) -> Iterator[bytes]:
+    """Re-raise a transport failure in the middle of a stream as an EngineError (exit 3)."""
+    try:
+        yield from chunks
+    except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
+        raise EngineError(f"{what} failed mid-stream: {exc}") from exc
 
 
 def load_images(client: Any, chunks: Iterable[bytes]) -> list[str]:
@@ -97,7 +106,7 @@ def load_images(client: Any, chunks: Iterable[bytes]) -> list[str]:
             stream = str(event.get("stream", "")).strip()
             if stream:
                 lines.append(stream)
-    except docker.errors.APIError as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         raise EngineError(f"docker load failed: {exc}") from exc
     return lines
 

@@ -35,14 +35,19 @@ def import_bundle(
     digest = hashlib.sha256()
 
     def chunks() -> Iterator[bytes]:
-        with path.open("rb") as handle:
-            for chunk in iter_region(handle, layout.images_offset, layout.images_size):
-                digest.update(chunk)
-                yield chunk
+        try:
+            with path.open("rb") as handle:
+                for chunk in iter_region(handle, layout.images_offset, layout.images_size):
+                    digest.update(chunk)
+                    yield chunk
+        except (OSError, EOFError) as exc:
+            raise BundleVerificationError(
+                "docker load", f"cannot read images.tar any more: {exc}"
+            ) from exc
 
     try:
         loaded = docker_images.load_images(client, chunks())
-    except EngineError as exc:
+    except (EngineError, BundleVerificationError) as exc:
         report(CheckLine("docker load", False, str(exc)))
         raise
     if digest.hexdigest() != manifest.images_tar.sha256:
