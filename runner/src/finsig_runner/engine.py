@@ -51,6 +51,9 @@ class Observer(Protocol):
 
     def stage_finished(self, result: StageResult) -> None: ...
 
+    def note(self, text: str) -> None:
+        """A step that is not a stage (the project environment)."""
+
     def run_finished(self, outcome: RunOutcome) -> None: ...
 
 
@@ -62,6 +65,9 @@ class _NoObserver:
         pass
 
     def stage_finished(self, result: StageResult) -> None:
+        pass
+
+    def note(self, text: str) -> None:
         pass
 
     def run_finished(self, outcome: RunOutcome) -> None:
@@ -176,6 +182,7 @@ class _ProjectEnv:
         eng = self._engine
         ctx = eng.context(PROJECT_ENV_STEP)
         eng.log.append("project_env", phase="start")
+        eng.observer.note(f"{PROJECT_ENV_STEP}: started")
         started = utc_now()
         try:
             self._bin = eng.prepare_env(ctx)
@@ -184,14 +191,18 @@ class _ProjectEnv:
         except Exception as exc:  # any failure: the stages that need it become ERROR, not a crash
             self._error = str(exc) or type(exc).__name__
             eng.write_traceback(PROJECT_ENV_STEP, exc)
+        status = (Status.PASSED if self._bin else Status.ERROR).value
+        duration = (utc_now() - started).total_seconds()
         eng.log.append(
             "project_env",
             phase="end",
-            status=(Status.PASSED if self._bin else Status.ERROR).value,
+            status=status,
             reason=self._error,
             bin=str(self._bin or ""),
-            duration=round((utc_now() - started).total_seconds(), 3),
+            duration=round(duration, 3),
         )
+        reason = f" - {self._error}" if self._error else ""
+        eng.observer.note(f"{PROJECT_ENV_STEP}: {status} {duration:.1f}s{reason}")
 
 
 class Engine:
@@ -266,6 +277,12 @@ class Engine:
                     "aside when a run starts; use .finsig-runner/previous/<run> instead)"
                 )
             self._from = EarlierRun.open(plan.from_dir.resolve())
+        try:
+            return self._run(plan)
+        finally:
+            fix_ownership(self.workspace)  # also after a bug mid-run: never leave root's files
+
+    def _run(self, plan: Plan) -> RunOutcome:
         started = utc_now()
         previous = set_aside(
             self.workspace, f"{started:%Y%m%dT%H%M%S%fZ}", max(0, self.config.keep_previous)
@@ -315,7 +332,6 @@ class Engine:
             counts=counts,
             duration=round((ended - started).total_seconds(), 3),
         )
-        fix_ownership(self.workspace)
         done = RunOutcome(
             run_id=self.run_id,
             status=status,

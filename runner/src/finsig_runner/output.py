@@ -82,6 +82,9 @@ class PlainOutput:
         reason = f" - {result.reason}" if result.reason else ""
         self._say(f"{result.stage}: {result.status.value} {result.duration:.1f}s{reason}")
 
+    def note(self, text: str) -> None:
+        self._say(text)
+
     def run_finished(self, outcome: RunOutcome) -> None:
         with self._lock:
             for line in summary(outcome):
@@ -99,6 +102,7 @@ class LiveOutput:
         self._started: dict[str, float] = {}
         self._done: dict[str, StageResult] = {}
         self._live: Live | None = None
+        self._note = ""
 
     def _render(self) -> Table:
         table = Table.grid(padding=(0, 2))
@@ -114,6 +118,8 @@ class LiveOutput:
                 else:
                     state, elapsed = Text("waiting", style="dim"), 0.0
                 table.add_row(name, state, f"{elapsed:6.1f}s")
+            if self._note:
+                table.add_row(Text(self._note, style="dim"), "", "")
         return table
 
     def run_started(self, run_id: str, plan: Plan) -> None:
@@ -130,6 +136,10 @@ class LiveOutput:
     def stage_finished(self, result: StageResult) -> None:
         with self._lock:
             self._done[result.stage] = result
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            self._note = text
 
     def run_finished(self, outcome: RunOutcome) -> None:
         if self._live is not None:

@@ -184,3 +184,9 @@ def test_real_tool_output_goes_to_the_stage_log(
     stages["lint"].action = tool
     assert cli.main(["run", "--workspace", str(tmp_path), "--stages", "lint"]) == 0
     assert "hello from the tool" in (tmp_path / "reports" / "logs" / "lint.log").read_text()
+
+
+def test_nothing_to_run_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_cmd, "registry", lambda: {})
+    assert cli.main(["run", "--workspace", str(tmp_path)]) == 2
+    assert not (tmp_path / "artifacts").exists()

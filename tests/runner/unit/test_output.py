@@ -58,3 +58,20 @@ def test_live_output_on_a_terminal(tmp_path: Path) -> None:
     text = stream.getvalue()
     assert re.search(r"tests \.+ PASSED", text)
     assert re.search(r"run \S+: PASSED in", text)
+
+
+def test_plain_output_shows_the_project_environment_step(tmp_path: Path) -> None:
+    from finsig_runner.config import RunnerConfig
+    from finsig_runner.engine import Engine
+    from finsig_runner.plan import build_plan
+
+    from .fakes import fake_env
+
+    stream = io.StringIO()
+    reg = registry(FakeStage("tests", uses_project_env=True))
+    Engine(reg, tmp_path, RunnerConfig(), observer=PlainOutput(stream), handle_signals=False,
+           prepare_env=fake_env(tmp_path)).run(build_plan(reg))
+    text = stream.getvalue()
+    assert re.search(r"Z project-env: started$", text, re.M)
+    assert re.search(r"Z project-env: PASSED \d+\.\ds$", text, re.M)
+    assert text.index("project-env: PASSED") < text.index("tests: started")

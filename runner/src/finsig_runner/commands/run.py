@@ -75,6 +75,8 @@ def main(
     config = load(workspace, os.environ if env is None else env, args.overrides)
     plan = build_plan(reg, parse_names(args.stages), parse_names(args.only),
                       args.from_dir.resolve() if args.from_dir else None)
+    if not plan.stages:
+        raise UsageError("no stage to run: none is implemented in this version")
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if args.dry_run:
