@@ -206,6 +206,8 @@ class _ProjectEnv:
 
 
 class Engine:
+    log: EventLog  # made by run(), once the previous run's outputs are set aside
+
     def __init__(
         self,
         registry: Mapping[str, Stage],
@@ -232,7 +234,6 @@ class Engine:
         self.run_id = run_id or f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
         self.handle_signals = handle_signals
         self.processes = ProcessGroup()
-        self.log = EventLog(self.artifacts / LOG_NAME)  # replaced in run(), after set-aside
         self._interrupt = threading.Event()
         self._signal_name = ""
         self._from: EarlierRun | None = None

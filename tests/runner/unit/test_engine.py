@@ -215,3 +215,11 @@ def test_stages_without_the_environment_run_while_it_is_made(tmp_path: Path) -> 
     )
     assert {n: r.status for n, r in out.results.items()} == {
         "tests": Status.PASSED, "typing": Status.PASSED, "build": Status.PASSED}
+
+
+def test_a_broken_previous_log_does_not_stop_the_next_run(tmp_path: Path) -> None:
+    run(tmp_path, FakeStage("lint"))
+    log = tmp_path / "artifacts" / "ci_cd_events.log"
+    log.write_bytes(log.read_bytes()[:-5])
+    out = run(tmp_path, FakeStage("lint"))
+    assert out.exit_code == 0 and verify(out.event_log).lines > 0
