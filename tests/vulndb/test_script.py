@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.vulndb.conftest import REPO, SNAPSHOT_SHA256
+from tests.vulndb.conftest import REPO, SNAPSHOT_SHA256, eco, osv_entry, write_osv_tree
 
 SCRIPT = REPO / "scripts" / "vulndb.sh"
 pytestmark = pytest.mark.timeout(120)
@@ -25,7 +25,7 @@ def run(*args: str, out: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_builds_once_then_skips(tmp_path: Path) -> None:
+def test_builds_the_vendored_snapshot_once_then_skips(tmp_path: Path) -> None:
     out = tmp_path / "vulndb"
     first = run(out=out)
     assert first.returncode == 0, first.stderr
@@ -37,10 +37,20 @@ def test_builds_once_then_skips(tmp_path: Path) -> None:
     second = run(out=out)
     assert second.returncode == 0 and "up to date" in second.stdout
     assert (out / "insecure_full.json").stat().st_mtime_ns == before
-    (out / ".build-key").write_text("stale\n")  # a changed source or converter -> rebuild
-    third = run(out=out)
-    assert third.returncode == 0 and "wrote" in third.stdout
     assert not list(tmp_path.glob("vulndb.tmp.*"))
+
+
+def test_a_changed_source_or_converter_rebuilds(tmp_path: Path) -> None:
+    entry = osv_entry("PYSEC-2020-1", "demo", [eco(("introduced", "0"), ("fixed", "1.2"))])
+    tree = write_osv_tree(tmp_path / "advisory-database", [entry])
+    out = tmp_path / "vulndb"
+    assert "wrote" in run(str(tree), out=out).stdout
+    assert "up to date" in run(str(tree), out=out).stdout
+    write_osv_tree(tree, [{**entry, "id": "PYSEC-2020-2"}])  # one more advisory
+    assert "wrote" in run(str(tree), out=out).stdout
+    assert json.loads((out / "finsig-vulndb.json").read_text())["advisories"] == 2
+    (out / ".build-key").write_text("converter 0.9\n")  # as after a converter change
+    assert "wrote" in run(str(tree), out=out).stdout
 
 
 def test_help_and_bad_option(tmp_path: Path) -> None:
