@@ -71,7 +71,11 @@ class SecondEngine:
         if dockerd is None:
             raise SecondEngineError("dockerd is not installed")
         (self.root / "daemon.json").write_text("{}\n")
+        # dockerd started with --bridge=none deletes the host's docker0 bridge on start-up, which
+        # breaks the first engine's default network: the second engine gets a network namespace
+        # of its own (loopback only), which also makes it a faithful isolated site.
         args = [
+            "unshare", "--net", "--",
             dockerd,
             "--data-root", str(self.data_root),
             "--exec-root", str(self.exec_root),
