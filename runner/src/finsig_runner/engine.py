@@ -284,6 +284,13 @@ class Engine:
             fix_ownership(self.workspace)  # also after a bug mid-run: never leave root's files
 
     def _run(self, plan: Plan) -> RunOutcome:
+        restore = self._install_signals()  # first: a signal during set-aside is an interrupt too
+        try:
+            return self._run_body(plan)
+        finally:
+            restore()
+
+    def _run_body(self, plan: Plan) -> RunOutcome:
         started = utc_now()
         previous = set_aside(
             self.workspace, f"{started:%Y%m%dT%H%M%S%fZ}", max(0, self.config.keep_previous)
@@ -307,12 +314,8 @@ class Engine:
             previous=str(previous) if previous else None,
         )
         self.observer.run_started(self.run_id, plan)
-        restore = self._install_signals()
-        try:
-            external = self._import_external(plan)
-            results = self._schedule(plan, external)
-        finally:
-            restore()
+        external = self._import_external(plan)
+        results = self._schedule(plan, external)
         self._assemble_lint_report()
         interrupted = self._interrupt.is_set()
         outcome, code = outcome_of(results, interrupted)
