@@ -19,7 +19,7 @@ LABELS = {SESSION_LABEL: SESSION_ID, "finsig.owner": "tests"}
 
 
 def image_tag(name: str) -> str:
-    """The project's tag for one of its images, e.g. image_tag("postgres") -> finsig/postgres:0.1.0."""
+    """The project's tag for one of its images: image_tag("postgres") -> "finsig/postgres:0.1.0"."""
     from finsig import __version__
 
     return f"finsig/{name}:{__version__}"
@@ -36,11 +36,12 @@ def local_container(image: str, *ports: int, **kwargs: Any) -> DockerContainer:
 def make_network(prefix: str = "finsig-test") -> Any:
     """A named, labelled bridge network (docker SDK object); the caller removes it."""
     client = docker.from_env()
-    return client.networks.create(f"{prefix}-{uuid.uuid4().hex[:8]}", driver="bridge", labels=dict(LABELS))
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return client.networks.create(name, driver="bridge", labels=dict(LABELS))
 
 
 def sweep(session_id: str = SESSION_ID) -> list[str]:
-    """Remove every container, network and volume labelled with this test session. Returns what went."""
+    """Remove every container, network and volume labelled with this test session; say what went."""
     client = docker.from_env()
     selector = {"label": f"{SESSION_LABEL}={session_id}"}
     removed: list[str] = []
