@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import replace
-from collections.abc import Mapping
+from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 from finsig_runner.commands._common import add_workspace
 from finsig_runner.config_loader import load
@@ -18,6 +19,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("list", help="list stages, their prerequisites, inputs and checks")
     add_workspace(parser)
     parser.set_defaults(func=main)
+
+
+def summarize_files(files: Sequence[Path], workspace: Path) -> str:
+    """`12 (src/ 10, pyproject.toml, .flake8)`: a count, grouped by top-level directory."""
+    if not files:
+        return "-"
+    groups: dict[str, list[str]] = {}
+    for path in files:
+        rel = path.relative_to(workspace) if path.is_absolute() and path.is_relative_to(
+            workspace) else path
+        top = rel.parts[0] if len(rel.parts) > 1 else ""
+        groups.setdefault(top, []).append(str(rel))
+    parts: list[str] = []
+    for top, members in groups.items():
+        if top and len(members) > 1:
+            parts.append(f"{top}/ {len(members)}")
+        else:
+            parts.extend(members)
+    return f"{len(files)} ({', '.join(parts)})"
 
 
 def lines(reg: Mapping[str, Stage], ctx_for: StageContext | None) -> list[str]:
@@ -35,7 +55,7 @@ def lines(reg: Mapping[str, Stage], ctx_for: StageContext | None) -> list[str]:
         if ctx_for is not None:
             try:
                 inputs = stage.inputs(replace(ctx_for, stage=name))
-                files = ", ".join(str(p) for p in inputs.files) or "-"
+                files = summarize_files(inputs.files, ctx_for.workspace)
                 config = ", ".join(k for k, _ in inputs.config) or "-"
                 tools = ", ".join(k for k, _ in inputs.tools) or "-"
                 out.append(f"  inputs:   files {files}; config {config}; tools {tools}")
