@@ -85,6 +85,9 @@ class PlainOutput:
     def note(self, text: str) -> None:
         self._say(text)
 
+    def close(self) -> None:
+        pass
+
     def run_finished(self, outcome: RunOutcome) -> None:
         with self._lock:
             for line in summary(outcome):
@@ -141,9 +144,14 @@ class LiveOutput:
         with self._lock:
             self._note = text
 
-    def run_finished(self, outcome: RunOutcome) -> None:
+    def close(self) -> None:
+        """Stop the live view (also when the run ended by an exception)."""
         if self._live is not None:
             self._live.stop()
+            self._live = None
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        self.close()
         for line in summary(outcome):
             self.console.print(Text(line), soft_wrap=True)
 

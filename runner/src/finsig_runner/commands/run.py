@@ -84,6 +84,10 @@ def main(
         print("configuration: " + json.dumps(to_json(config), sort_keys=True))
         print("dry run: nothing was run")
         return 0
-    engine = Engine(reg, workspace, config, jobs=args.jobs, observer=make_output(sys.stdout),
+    output = make_output(sys.stdout)
+    engine = Engine(reg, workspace, config, jobs=args.jobs, observer=output,
                     prepare_env=prepare_env)
-    return engine.run(plan).exit_code
+    try:
+        return engine.run(plan).exit_code
+    finally:
+        output.close()
