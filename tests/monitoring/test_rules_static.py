@@ -32,13 +32,24 @@ def rules() -> dict[str, dict[str, Any]]:
     return {rule["alert"]: rule for group in groups for rule in group["rules"]}
 
 
+# promtool's own field names (it parses strictly; a misspelt key here would hide every case)
+FILE_KEYS = {"rule_files", "evaluation_interval", "group_eval_order", "tests"}
+GROUP_KEYS = {"name", "interval", "input_series", "alert_rule_test", "promql_expr_test",
+              "external_labels", "external_url"}
+CASE_KEYS = {"eval_time", "alertname", "exp_alerts"}
+
+
 def unit_tests() -> list[dict[str, Any]]:
     cases: list[dict[str, Any]] = []
     for path in sorted((MONITORING / "tests").glob("*.yml")):
         document = load(path)
+        assert set(document) <= FILE_KEYS, path
         assert document["rule_files"] == ["../alert_rules.yml"], path
         for group in document["tests"]:
-            cases.extend(group.get("alert_rule_tests", []))
+            assert set(group) <= GROUP_KEYS, (path, group.get("name"))
+            for case in group.get("alert_rule_test", []):
+                assert set(case) <= CASE_KEYS, (path, group.get("name"))
+                cases.append(case)
     return cases
 
 
