@@ -80,7 +80,6 @@ async def apply_migrations(conn: AsyncConnection[TupleRow]) -> list[int]:
                 (migration.version, migration.name),
             )
             done.append(migration.version)
-            logger.info(
-                "migration applied", extra={"version": migration.version, "name": migration.name}
-            )
+            fields = {"version": migration.version, "migration": migration.name}
+            logger.info("migration applied", extra=fields)
     return done

@@ -93,8 +93,11 @@ class Runtime:
                 return
             except (psycopg.Error, PoolTimeout) as exc:
                 logger.warning("migrations waiting for the database", extra={"error": str(exc)})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MIGRATION_RETRY_MAX_SECONDS)
+            except Exception:
+                # Never die silently in the background: /readyz would stay 503 with no reason.
+                logger.exception("migrations failed; retrying")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MIGRATION_RETRY_MAX_SECONDS)
 
     async def readiness(self) -> ReadinessReport:
         try:
