@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Build finsig/app:<version> from Dockerfile.app with `docker build --network none`: the context
+# holds the finsig wheel, the wheels requirements/core.txt pins, and a requirements file with a
+# hash for every one of them. Skips in seconds when an image built from the same inputs exists
+# (its label org.finsig.inputs holds the input key).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
+TAG="finsig/app:$VERSION"
+BASE="finsig/base:$VERSION"
+PY=${FINSIG_PYTHON:-.venv/bin/python}
+WHEELHOUSE=${FINSIG_WHEELHOUSE:-wheelhouse}
+LOCK=requirements/core.txt
+WHEEL=""
+CONTEXT=""
+PREPARE_ONLY=0
+FORCE=0
+# What the image is made of when this script builds the wheel itself.
+INPUTS=(src/finsig pyproject.toml README.md Dockerfile.app "$LOCK" scripts/build-app-image.sh)
+
+usage() {
+  cat <<USAGE
+Usage: scripts/build-app-image.sh [--wheel FILE] [--tag TAG] [--base TAG] [--context DIR]
+                                  [--prepare-only] [--force] [--help]
+Builds $TAG FROM $BASE offline, from a context with the finsig wheel and the wheels of $LOCK.
+  --wheel FILE     install this finsig wheel (e.g. the pipeline's build output) instead of
+                   building one from src/ with '$PY -m build --wheel --no-isolation'
+  --tag TAG        tag for the image (default $TAG)
+  --base TAG       base image (default $BASE); it must exist locally, nothing is pulled
+  --context DIR    prepare the build context in DIR (created, must be empty) and keep it
+  --prepare-only   only prepare the context (needs --context); build it yourself with
+                   docker build --network none --build-arg BASE_IMAGE=... DIR
+  --force          build even when an image with the same inputs exists
+Environment: SOURCE_DATE_EPOCH (default: time of the last commit that changed the inputs),
+FINSIG_PYTHON (default .venv/bin/python), FINSIG_WHEELHOUSE (default wheelhouse).
+USAGE
+}
+
+die() { echo "build-app-image: $*" >&2; exit 1; }
+
+while (($#)); do
+  case $1 in
+    --wheel) WHEEL=${2:?--wheel needs a file}; shift 2 ;;
+    --tag) TAG=${2:?--tag needs a value}; shift 2 ;;
+    --base) BASE=${2:?--base needs a value}; shift 2 ;;
+    --context) CONTEXT=${2:?--context needs a directory}; shift 2 ;;
+    --prepare-only) PREPARE_ONLY=1; shift ;;
+    --force) FORCE=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "build-app-image: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+((PREPARE_ONLY == 0 || ${#CONTEXT} > 0)) || die "--prepare-only needs --context DIR"
+[[ -z "$WHEEL" || -f "$WHEEL" ]] || die "no such wheel: $WHEEL"
+[[ -f "$LOCK" ]] || die "missing $LOCK"
+[[ -d "$WHEELHOUSE" ]] || die "missing $WHEELHOUSE/ (run 'make wheelhouse')"
+
+if ((PREPARE_ONLY == 0)); then
+  base_id=$(docker image inspect --format '{{.Id}}' "$BASE" 2>/dev/null) ||
+    die "base image $BASE does not exist (run 'make base')"
+else
+  base_id="not-built"
+fi
+
+if [[ -z "${SOURCE_DATE_EPOCH:-}" ]]; then
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct -- "${INPUTS[@]}" 2>/dev/null || true)
+fi
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
+revision=$(git log -1 --format=%H -- "${INPUTS[@]}" 2>/dev/null || true)
+revision=${revision:-unknown}
+if [[ -z "$WHEEL" && -n "$(git status --porcelain -- "${INPUTS[@]}" 2>/dev/null)" ]]; then
+  revision="$revision-dirty"
+fi
+created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+
+# Everything that decides the image goes into the input key; labels with the commit and time do
+# not, so a commit that changes nothing the image is made of does not rebuild it.
+input_key=$({
+  echo "version=$VERSION base=$base_id"
+  sha256sum Dockerfile.app "$LOCK"
+  if [[ -n "$WHEEL" ]]; then
+    sha256sum "$WHEEL" | cut -d' ' -f1
+  else
+    echo "epoch=$SOURCE_DATE_EPOCH"
+    find src/finsig pyproject.toml README.md scripts/build-app-image.sh -type f \
+      ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+  fi
+} | sha256sum | cut -d' ' -f1)
+
+if ((PREPARE_ONLY == 0 && FORCE == 0)); then
+  existing=$(docker image inspect --format '{{index .Config.Labels "org.finsig.inputs"}}' "$TAG" 2>/dev/null || true)
+  if [[ "$existing" == "$input_key" ]]; then
+    echo "build-app-image: $TAG is up to date (inputs ${input_key:0:12})"
+    exit 0
+  fi
+fi
+
+if [[ -n "$CONTEXT" ]]; then
+  mkdir -p "$CONTEXT"
+  [[ -z "$(ls -A "$CONTEXT")" ]] || die "context directory $CONTEXT is not empty"
+  ctx=$CONTEXT
+else
+  mkdir -p build
+  ctx=$(mktemp -d build/app-image-context.XXXXXX)
+  trap 'rm -rf "$ctx"' EXIT
+fi
+mkdir -p "$ctx/wheels"
+cp Dockerfile.app "$ctx/Dockerfile"
+
+if [[ -n "$WHEEL" ]]; then
+  cp "$WHEEL" "$ctx/wheels/"
+else
+  PIP_NO_INDEX=1 PIP_FIND_LINKS="$WHEELHOUSE" \
+    "$PY" -m build --wheel --no-isolation --outdir "$ctx/wheels" . >"$ctx/wheel-build.log" 2>&1 ||
+    { cat "$ctx/wheel-build.log" >&2; die "building the finsig wheel failed"; }
+  rm -f "$ctx/wheel-build.log"
+fi
+shopt -s nullglob
+finsig_wheels=("$ctx"/wheels/finsig-*.whl)
+shopt -u nullglob
+((${#finsig_wheels[@]} == 1)) || die "expected one finsig wheel, found ${#finsig_wheels[@]}"
+finsig_wheel=${finsig_wheels[0]}
+wheel_version=$(basename "$finsig_wheel" | cut -d- -f2)
+
+# The wheels the lock pins: exactly those whose sha256 the lock lists.
+copied=0
+for wheel in "$WHEELHOUSE"/*.whl; do
+  hash=$(sha256sum "$wheel" | cut -d' ' -f1)
+  if grep -q "sha256:$hash" "$LOCK"; then
+    cp "$wheel" "$ctx/wheels/"
+    copied=$((copied + 1))
+  fi
+done
+pinned=$(grep -c '^[A-Za-z0-9]' "$LOCK")
+((copied >= pinned)) || die "$WHEELHOUSE holds $copied of the $pinned wheels $LOCK pins (run 'make wheelhouse')"
+
+{
+  cat "$LOCK"
+  echo "finsig==$wheel_version \\"
+  echo "    --hash=sha256:$(sha256sum "$finsig_wheel" | cut -d' ' -f1)"
+} >"$ctx/wheels/requirements.txt"
+chmod -R a+rX "$ctx"
+
+if ((PREPARE_ONLY)); then
+  echo "build-app-image: context ready in $ctx (inputs ${input_key:0:12})"
+  exit 0
+fi
+
+old_id=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
+started=$(date +%s)
+docker build --network none --quiet \
+  --build-arg "BASE_IMAGE=$BASE" \
+  --build-arg "VERSION=$wheel_version" \
+  --build-arg "REVISION=$revision" \
+  --build-arg "CREATED=$created" \
+  --label "org.finsig.inputs=$input_key" \
+  --tag "$TAG" "$ctx" >/dev/null
+new_id=$(docker image inspect --format '{{.Id}}' "$TAG")
+# The image this one replaced is now untagged; remove it unless something still uses it.
+if [[ -n "$old_id" && "$old_id" != "$new_id" ]]; then
+  docker image rm "$old_id" >/dev/null 2>&1 || true
+fi
+# The legacy builder keeps the builder stage as an untagged image; it only holds the wheels.
+docker image ls --quiet --filter dangling=true --filter label=org.finsig.stage=app-builder |
+  xargs --no-run-if-empty docker image rm >/dev/null 2>&1 || true
+echo "build-app-image: built $TAG ${new_id:7:12} in $(($(date +%s) - started))s (inputs ${input_key:0:12})"
