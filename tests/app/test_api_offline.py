@@ -1,0 +1,117 @@
+"""The API with no database behind it: liveness, readiness 503, validation, and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from finsig.app import create_app
+from finsig.settings import Settings
+from tests.app.support import free_port
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    # Nothing listens on this loopback port: every connection is refused at once.
+    settings = Settings(database_url=f"postgresql://finsig:x@127.0.0.1:{free_port()}/finsig")
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_healthz_answers_without_a_database(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "version": "0.1.0"}
+
+
+def test_readyz_is_503_without_a_database(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+def test_every_problem_is_listed_with_row_and_field(client: TestClient) -> None:
+    batch = [
+        {"date": "2024-01-02", "close": 10.0},
+        {"date": "2024-02-30", "close": -1},
+        {"date": 20240103, "close": "12"},
+        {"date": "2024-01-04T00:00:00", "close": 1.0, "volume": 5},
+        {"close": 0},
+    ]
+    response = client.post("/v1/instruments/acme!/prices", json=batch)
+    assert response.status_code == 422
+    problems = {(p["row"], p["field"]) for p in response.json()["problems"]}
+    assert problems == {
+        (None, "symbol"),
+        (1, "date"),
+        (1, "close"),
+        (2, "date"),
+        (2, "close"),
+        (3, "date"),
+        (3, "volume"),
+        (4, "date"),
+        (4, "close"),
+    }
+
+
+@pytest.mark.parametrize("close", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_close_is_rejected(client: TestClient, close: str) -> None:
+    body = '[{"date": "2024-01-02", "close": %s}]' % close
+    response = client.post(
+        "/v1/instruments/ACME/prices", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "close"
+
+
+def test_duplicate_dates_are_problems(client: TestClient) -> None:
+    batch = [{"date": "2024-01-02", "close": 1.0}] * 3
+    response = client.post("/v1/instruments/ACME/prices", json=batch)
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert [(p["row"], p["field"]) for p in problems] == [(1, "date"), (2, "date")]
+
+
+def test_empty_and_oversized_batches(client: TestClient) -> None:
+    assert client.post("/v1/instruments/ACME/prices", json=[]).status_code == 422
+    too_many = [{"date": "2024-01-02", "close": 1.0}] * 10_001
+    response = client.post("/v1/instruments/ACME/prices", json=too_many)
+    assert response.status_code == 422
+    assert "at most 10000" in response.json()["problems"][0]["message"]
+
+
+def test_invalid_json(client: TestClient) -> None:
+    response = client.post(
+        "/v1/instruments/ACME/prices", content=b"[{", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["row"] is None
+
+
+def test_signal_windows_are_validated(client: TestClient) -> None:
+    response = client.get("/v1/instruments/ACME/signals", params={"short_window": 50})
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "short_window"
+    response = client.get("/v1/instruments/ACME/signals", params={"volatility_window": 1})
+    assert response.json()["problems"][0]["field"] == "volatility_window"
+
+
+def test_database_down_means_503_not_500(client: TestClient) -> None:
+    row = {"date": "2024-01-02", "close": 1.0}
+    response = client.post("/v1/instruments/ACME/prices", json=[row])
+    assert response.status_code == 503
+    assert response.json() == {"detail": "database unavailable"}
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/healthz")
+    client.get("/no/such/page")
+    text = client.get("/metrics").text
+    assert 'finsig_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert 'route="unmatched",status="404"' in text
+    assert 'route="/v1/instruments/{symbol}/prices",status="422"' in text
+    assert 'finsig_build_info{version="0.1.0"} 1.0' in text
+    assert "finsig_db_pool_connections_in_use" in text
+    assert "finsig_http_request_duration_seconds_bucket" in text
