@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from finsig import __version__
 from finsig_runner.compose import (
     ComposeError,
     ComposeProject,
@@ -54,7 +55,7 @@ def test_staging_file_declares_the_stack() -> None:
         assert service.ports, service.name
         assert all(port.host_ip == "127.0.0.1" for port in service.ports)
         assert service.labels["finsig.stack"] == "staging"
-        assert service.image.endswith(":0.1.0")
+        assert service.image == f"finsig/{service.name}:{__version__}"  # image_tag(name)
 
 
 def test_staging_file_start_levels_let_independent_services_start_together() -> None:
@@ -211,6 +212,24 @@ def test_named_volume_and_read_only_bind(tmp_path: Path) -> None:
         ("./conf/a.yml", tmp_path / "conf" / "a.yml", True),
         ("./conf/a.yml", tmp_path / "conf" / "a.yml", False),
     ]
+
+
+def test_merge_keys_may_be_overridden() -> None:
+    project = parse(
+        """
+        x-check: &check
+          test: ["CMD", "true"]
+          interval: 2s
+          retries: 5
+        services:
+          a:
+            image: "a:1"
+            healthcheck:
+              <<: *check
+              interval: 5s
+        """
+    )
+    assert project.services["a"].healthcheck == Healthcheck(("CMD", "true"), 5.0, 30.0, 5, 0.0)
 
 
 def test_top_level_extension_fields_are_allowed() -> None:
