@@ -7,6 +7,7 @@ ships.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess  # noqa: S404 - the validators are command-line tools
@@ -39,6 +40,8 @@ def docker_compose(compose_file: Path, *args: str, **env: str) -> subprocess.Com
 
 
 def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
+    if importlib.util.find_spec("check_jsonschema") is None:
+        pytest.skip("check-jsonschema (dev tier) is not installed in this environment")
     return subprocess.run(  # noqa: S603
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
          str(path)],
