@@ -1,0 +1,34 @@
+"""Run the five stages of this package over a fixture project, as the engine would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from finsig_runner.config import RunnerConfig
+from finsig_runner.model import Stage, StageResult
+from finsig_runner.stages.build import BuildStage
+from finsig_runner.stages.lint import LintStage
+from finsig_runner.stages.security import SecurityStage
+from finsig_runner.stages.tests import TestsStage
+from finsig_runner.stages.typing import TypingStage
+
+from .conftest import TODAY
+from .project import context
+
+
+def all_stages() -> list[Stage]:
+    security = SecurityStage(clock=lambda: TODAY)
+    return [TestsStage(), LintStage(), TypingStage(), security, BuildStage()]
+
+
+def run_stage(stage: Stage, root: Path, cfg: RunnerConfig, bin_dir: Path) -> StageResult:
+    ctx = context(root, stage.name, cfg, bin_dir if stage.uses_project_env else None)
+    result = stage.run(ctx)
+    assert result.stage == stage.name
+    assert {c.id for c in result.checks} <= set(stage.checks), result.checks
+    assert result.started is not None and result.ended is not None
+    return result
+
+
+def run_all(root: Path, cfg: RunnerConfig, bin_dir: Path) -> dict[str, StageResult]:
+    return {s.name: run_stage(s, root, cfg, bin_dir) for s in all_stages()}
