@@ -121,18 +121,25 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _go_style_tar(members: list[tuple[str, bytes | None]]) -> bytes:
+    """A tar as Go's archive/tar (and so `docker save`) writes it: headers, data, block padding
+    and two zero blocks at the end, without tarfile's padding to a 10 KiB record."""
+    out = bytearray()
+    for name, content in members:
+        info = tarfile.TarInfo(name)
+        if content is None:
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            out += info.tobuf(format=tarfile.USTAR_FORMAT)
+            continue
+        info.size = len(content)
+        out += info.tobuf(format=tarfile.USTAR_FORMAT) + content + b"\0" * (-len(content) % 512)
+    return bytes(out + b"\0" * 1024)
+
+
 def synthetic_save(tag: str = "finsig/synthetic:0.1.0") -> tuple[bytes, str]:
     """A small archive shaped like `docker save` of one image (config, one layer, manifest.json,
     repositories). Returns (tar bytes, image id)."""
-    import io
-
-    layer_buf = io.BytesIO()
-    with tarfile.open(fileobj=layer_buf, mode="w", format=tarfile.USTAR_FORMAT) as layer:
-        data = b"FINSIG synthetic layer\n" * 200
-        info = tarfile.TarInfo("etc/finsig-synthetic")
-        info.size = len(data)
-        layer.addfile(info, io.BytesIO(data))
-    layer_bytes = layer_buf.getvalue()
+    layer_bytes = _go_style_tar([("etc/finsig-synthetic", b"FINSIG synthetic layer\n" * 20)])
     diff_id = "sha256:" + sha256_hex(layer_bytes)
     config = json.dumps(
         {"architecture": "amd64", "os": "linux", "config": {"Labels": {"finsig.test": "1"}},
@@ -142,7 +149,7 @@ def synthetic_save(tag: str = "finsig/synthetic:0.1.0") -> tuple[bytes, str]:
     image_hex = sha256_hex(config)
     layer_dir = sha256_hex(layer_bytes + b"dir")
     name, _, version = tag.rpartition(":")
-    members: list[tuple[str, bytes | None]] = [
+    archive = _go_style_tar([
         (f"{image_hex}.json", config),
         (f"{layer_dir}", None),
         (f"{layer_dir}/VERSION", b"1.0"),
@@ -151,16 +158,5 @@ def synthetic_save(tag: str = "finsig/synthetic:0.1.0") -> tuple[bytes, str]:
         ("manifest.json", json.dumps([{"Config": f"{image_hex}.json", "RepoTags": [tag],
                                        "Layers": [f"{layer_dir}/layer.tar"]}]).encode()),
         ("repositories", json.dumps({name: {version: layer_dir}}).encode()),
-    ]
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for member, content in members:
-            info = tarfile.TarInfo(member)
-            if content is None:
-                info.type = tarfile.DIRTYPE
-                info.mode = 0o755
-                tar.addfile(info)
-            else:
-                info.size = len(content)
-                tar.addfile(info, io.BytesIO(content))
-    return out.getvalue(), "sha256:" + image_hex
+    ])
+    return archive, "sha256:" + image_hex

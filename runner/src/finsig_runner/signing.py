@@ -48,6 +48,8 @@ __all__ = [
     "PRIVATE_KEY_NAME",
     "PUBLIC_KEY_NAME",
     "IN_TOTO_PAYLOAD_TYPE",
+    "PrivateKey",
+    "PublicKey",
     "KeyPairFiles",
     "KeyFileError",
     "KeyExistsError",
@@ -71,6 +73,10 @@ PRIVATE_KEY_NAME = "finsig-signing.key"
 PUBLIC_KEY_NAME = "finsig-signing.pub"
 # The payloadType of an in-toto Statement (what the bundle and the provenance sign).
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+
+# The key types of this module's API (aliases, so callers need not import cryptography).
+PrivateKey = Ed25519PrivateKey
+PublicKey = Ed25519PublicKey
 
 _FINGERPRINT_RE = re.compile(r"^(?:sha256:)?([0-9a-fA-F]{64})$")
 _MAX_ENVELOPE_BYTES = 64 << 20  # an envelope bigger than this is refused before parsing

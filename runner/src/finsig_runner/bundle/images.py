@@ -57,7 +57,7 @@ def resolve_images(client: Any, refs: Iterable[str]) -> list[ImageEntry]:
     """Inspect each name:tag; every one is required. Raises MissingImageError naming all missing."""
     entries: list[ImageEntry] = []
     missing: list[str] = []
-    for ref in refs:
+    for ref in dict.fromkeys(refs):  # each once, in the order given
         name, sep, tag = ref.rpartition(":")
         if not sep or "/" in tag or not name:
             raise MissingImageError(f"{ref}: give images as name:tag (an untagged name is :latest)")

@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from finsig_runner import __version__, signing
 from finsig_runner.bundle import CheckLine, export_bundle, import_bundle, verify_bundle
 from finsig_runner.bundle.images import DEFAULT_PATTERNS, DEFAULT_REQUIRED, client_from_env
@@ -58,7 +56,7 @@ def _print_line(line: CheckLine) -> None:
     print(line.render(), flush=True)
 
 
-def _trusted(args: argparse.Namespace) -> Ed25519PublicKey:
+def _trusted(args: argparse.Namespace) -> signing.PublicKey:
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
     return signing.load_public_key(args.pubkey, candidates=[Path(f"{args.file}.pub")])
