@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,7 +67,8 @@ def _check(name: str, report: Reporter, detail: str = "") -> Iterator[list[str]]
     except signing.SignatureError as exc:
         report(CheckLine(name, False, str(exc)))
         raise BundleVerificationError(name, str(exc)) from exc
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, tarfile.TarError) as exc:
+        # I/O errors, or content that is authentic (hashes passed) yet malformed
         report(CheckLine(name, False, str(exc)))
         raise BundleVerificationError(name, str(exc)) from exc
     report(CheckLine(name, True, "; ".join(n for n in notes if n)))
