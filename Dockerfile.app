@@ -6,8 +6,9 @@
 ARG BASE_IMAGE=finsig/base:0.1.0
 
 FROM ${BASE_IMAGE} AS builder
-# Lets the build script find and remove this stage's leftover image after the build.
-LABEL org.finsig.stage=app-builder
+# Lets the build script find and remove this build's leftover builder-stage image afterwards.
+ARG BUILD_ID=none
+LABEL org.finsig.app-builder=${BUILD_ID}
 COPY wheels/ /wheels/
 # pip checks every wheel against its hash; the venv's own pip and setuptools (from Debian's
 # ensurepip) are only the installer and are removed so the image ships none.

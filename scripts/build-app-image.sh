@@ -150,19 +150,24 @@ fi
 
 old_id=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
 started=$(date +%s)
-docker build --network none --quiet \
+build_id="$(date +%s)-$$-$RANDOM"
+build_log=$(mktemp)
+docker build --network none \
   --build-arg "BASE_IMAGE=$BASE" \
+  --build-arg "BUILD_ID=$build_id" \
   --build-arg "VERSION=$wheel_version" \
   --build-arg "REVISION=$revision" \
   --build-arg "CREATED=$created" \
   --label "org.finsig.inputs=$input_key" \
-  --tag "$TAG" "$ctx" >/dev/null
+  --tag "$TAG" "$ctx" >"$build_log" 2>&1 ||
+  { cat "$build_log" >&2; rm -f "$build_log"; die "docker build failed"; }
+rm -f "$build_log"
 new_id=$(docker image inspect --format '{{.Id}}' "$TAG")
 # The image this one replaced is now untagged; remove it unless something still uses it.
 if [[ -n "$old_id" && "$old_id" != "$new_id" ]]; then
   docker image rm "$old_id" >/dev/null 2>&1 || true
 fi
 # The legacy builder keeps the builder stage as an untagged image; it only holds the wheels.
-docker image ls --quiet --filter dangling=true --filter label=org.finsig.stage=app-builder |
+docker image ls --quiet --filter "label=org.finsig.app-builder=$build_id" |
   xargs --no-run-if-empty docker image rm >/dev/null 2>&1 || true
 echo "build-app-image: built $TAG ${new_id:7:12} in $(($(date +%s) - started))s (inputs ${input_key:0:12})"

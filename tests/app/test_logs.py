@@ -25,7 +25,7 @@ def restore_root_logger() -> Iterator[None]:
 def test_lines_are_json_with_extras_and_exceptions() -> None:
     stream = io.StringIO()
     configure_logging(logging.INFO, stream)
-    log = logging.getLogger("finsig.test")
+    log = logging.getLogger("tests.app.logs")
     log.debug("hidden")
     log.info("ingested %d rows", 3, extra={"symbol": "ACME"})
     try:
@@ -36,6 +36,6 @@ def test_lines_are_json_with_extras_and_exceptions() -> None:
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["message"] for line in lines] == ["ingested 3 rows", "failed", "from uvicorn"]
     assert lines[0]["symbol"] == "ACME" and lines[0]["level"] == "INFO"
-    assert lines[0]["logger"] == "finsig.test" and lines[0]["time"].endswith("+00:00")
+    assert lines[0]["logger"] == "tests.app.logs" and lines[0]["time"].endswith("+00:00")
     assert "RuntimeError: boom" in lines[1]["exception"]
     assert lines[2]["logger"] == "uvicorn.error"
