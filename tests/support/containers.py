@@ -29,7 +29,16 @@ def local_container(image: str, *ports: int, **kwargs: Any) -> DockerContainer:
     """A labelled DockerContainer whose ports are published on 127.0.0.1 (random host port)."""
     container = DockerContainer(image, labels=dict(LABELS), **kwargs)
     for port in ports:
-        container.with_bind_ports(port, ("127.0.0.1", None))  # type: ignore[arg-type]
+        publish_local(container, port)
+    return container
+
+
+def publish_local(container: DockerContainer, port: int) -> DockerContainer:
+    """Publish `port` on 127.0.0.1 only (random host port), also replacing an earlier
+    with_exposed_ports(port) (e.g. PostgresContainer's, which would publish on 0.0.0.0).
+    testcontainers' with_bind_ports takes no host address, so the docker SDK's form is set directly.
+    """
+    container.ports[str(port)] = ("127.0.0.1", None)  # type: ignore[assignment]
     return container
 
 
