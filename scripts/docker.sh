@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The appliance's images: build them (make images), export them as one signed bundle
+# (finsig-runner bundle export), run the app image stage, or push them to a registry.
+# Thin wrapper: make and the runner do the work; push only tags and pushes what make built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
+RUNNER_VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' runner/pyproject.toml | head -n1)
+
+usage() {
+  cat <<USAGE
+Usage: scripts/docker.sh [--help] ACTION [ARGS...]
+  build              make images: engine, base, service images, app and runner images
+  stage [OPTIONS]    the runner's image stage with its prerequisite build (finsig-runner run
+                     --stages image): artifacts/docker-image.tar, docker-image-sha256.txt,
+                     docker-hash.txt
+  bundle OUT         finsig-runner bundle export OUT --key \$FINSIG_BUNDLE_KEY: every image in one
+                     tar with a signed manifest (OUT.dsse) and the public key (OUT.pub).
+                     FINSIG_BUNDLE_KEY is a key file path or the PEM text itself; required.
+  push REGISTRY      tag every finsig/*:$VERSION and finsig-runner:$RUNNER_VERSION as REGISTRY/<name> and
+                     push it; logs in first when FINSIG_REGISTRY_USER and FINSIG_REGISTRY_PASSWORD
+                     are set
+Runner: \$FINSIG_RUNNER, else .venv/bin/finsig-runner (make deps), else finsig-runner on PATH.
+USAGE
+}
+
+if (($# == 0)); then
+  usage >&2
+  exit 2
+fi
+
+runner=${FINSIG_RUNNER:-}
+if [[ -z $runner ]]; then
+  if [[ -x .venv/bin/finsig-runner ]]; then runner=.venv/bin/finsig-runner; else runner=finsig-runner; fi
+fi
+
+images() {  # the set the bundle exports by default: finsig/*:VERSION, finsig-runner:RUNNER_VERSION
+  docker image ls --format '{{.Repository}}:{{.Tag}}' --filter "reference=finsig/*:$VERSION"
+  docker image ls --format '{{.Repository}}:{{.Tag}}' --filter "reference=finsig-runner:$RUNNER_VERSION"
+}
+
+bundle() {
+  local out=${1:?bundle: OUT missing} key=${FINSIG_BUNDLE_KEY:-} tmp=""
+  if [[ -z $key ]]; then
+    echo "docker.sh: bundle needs FINSIG_BUNDLE_KEY (a key made by finsig-runner keygen)" >&2
+    exit 2
+  fi
+  if [[ ! -f $key ]]; then  # the PEM text itself (a CI secret): into a private temporary file
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    (umask 077 && printf '%s\n' "$key" >"$tmp/finsig-signing.key")
+    key=$tmp/finsig-signing.key
+  fi
+  mkdir -p "$(dirname "$out")"
+  "$runner" bundle export "$out" --key "$key"
+}
+
+push() {
+  local registry=${1:?push: REGISTRY missing} image
+  registry=${registry%/}
+  if [[ -n ${FINSIG_REGISTRY_USER:-} && -n ${FINSIG_REGISTRY_PASSWORD:-} ]]; then
+    printf '%s' "$FINSIG_REGISTRY_PASSWORD" |
+      docker login --username "$FINSIG_REGISTRY_USER" --password-stdin "${registry%%/*}"
+  fi
+  while read -r image; do
+    docker tag "$image" "$registry/$image"
+    docker push "$registry/$image"
+  done < <(images)
+}
+
+action=$1
+shift
+case $action in
+  -h | --help) usage ;;
+  build) exec make images ;;
+  stage) exec "$runner" run --stages image "$@" ;;
+  bundle) bundle "$@" ;;
+  push) push "$@" ;;
+  *) echo "docker.sh: unknown action: $action" >&2; usage >&2; exit 2 ;;
+esac
