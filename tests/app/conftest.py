@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.app.postgres import PostgresServer, start_postgres
+from tests.app.support import inside_runner
 from tests.support.containers import make_network
 
 
@@ -26,7 +28,11 @@ def _finsig_logs_every_level() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def app_network() -> Iterator[str]:
-    """One project-made bridge network for the app's containers; the default bridge is not used."""
+    """One project-made bridge network for the app's containers (the default bridge is not
+    used); inside the runner, the run's own network."""
+    if inside_runner():
+        yield os.environ["FINSIG_RUNNER_NETWORK"]
+        return
     network = make_network("finsig-test-app")
     try:
         yield str(network.name)

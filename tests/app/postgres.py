@@ -1,4 +1,5 @@
-"""A finsig/postgres container on a fixed 127.0.0.1 port, so its address survives a restart."""
+"""A finsig/postgres container whose address survives a restart: a fixed 127.0.0.1 port on the
+host, its name on the runner's network inside the runner."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tests.app.support import free_port, loopback_container, wait_until
+from tests.app.support import free_port, loopback_container, service_address, wait_until
 from tests.support.containers import image_tag
 
 USER = "finsig"
@@ -30,10 +31,12 @@ def container_exited(container: Any) -> str | None:
 @dataclass
 class PostgresServer:
     container: Any
-    port: int
+    name: str
+    host_port: int
 
     def url(self, database: str = DATABASE) -> str:
-        return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{database}"
+        host, port = service_address(self.name, 5432, self.host_port)
+        return f"postgresql://{USER}:{PASSWORD}@{host}:{port}/{database}"
 
     def connect(self, database: str = DATABASE) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url(database), connect_timeout=3, autocommit=True)
@@ -61,11 +64,15 @@ class PostgresServer:
         self.container.get_wrapped_container().start()
 
 
-def postgres_container(network: str, host_port: int | None = None) -> Any:
+def postgres_name() -> str:
+    return f"finsig-test-pg-{uuid.uuid4().hex[:8]}"
+
+
+def postgres_container(network: str, name: str, host_port: int | None = None) -> Any:
     """finsig/postgres on a project-made network (the default bridge is never used)."""
     ports: dict[int, int | None] = {} if host_port is None else {5432: host_port}
     return (
-        loopback_container(image_tag("postgres"), ports)
+        loopback_container(image_tag("postgres"), ports, name)
         .with_env("POSTGRES_USER", USER)
         .with_env("POSTGRES_PASSWORD", PASSWORD)
         .with_env("POSTGRES_DB", DATABASE)
@@ -74,10 +81,10 @@ def postgres_container(network: str, host_port: int | None = None) -> Any:
 
 
 def start_postgres(network: str) -> PostgresServer:
-    port = free_port()
-    container = postgres_container(network, port)
+    port, name = free_port(), postgres_name()
+    container = postgres_container(network, name, port)
     container.start()
-    server = PostgresServer(container, port)
+    server = PostgresServer(container, name, port)
     try:
         server.wait_ready()
     except BaseException:

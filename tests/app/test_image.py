@@ -13,8 +13,15 @@ import docker
 import pytest
 import requests
 
-from tests.app.postgres import DATABASE, PASSWORD, USER, container_exited, postgres_container
-from tests.app.support import loopback_container, wait_until
+from tests.app.postgres import (
+    DATABASE,
+    PASSWORD,
+    USER,
+    container_exited,
+    postgres_container,
+    postgres_name,
+)
+from tests.app.support import inside_runner, loopback_container, service_address, wait_until
 from tests.support.containers import image_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]
@@ -50,10 +57,11 @@ def test_image_metadata(app_image: str) -> None:
 
 
 def test_starts_is_healthy_and_exits_0_on_sigterm(app_image: str, app_network: str) -> None:
-    db_name = f"finsig-test-db-{uuid.uuid4().hex[:8]}"
-    db = postgres_container(app_network).with_name(db_name)
+    db_name = postgres_name()
+    db = postgres_container(app_network, db_name)
+    app_name = f"finsig-test-app-{uuid.uuid4().hex[:8]}"
     app = (
-        loopback_container(app_image, {8000: None})
+        loopback_container(app_image, {8000: None}, app_name)
         .with_env(
             "FINSIG_DATABASE_URL", f"postgresql://{USER}:{PASSWORD}@{db_name}:5432/{DATABASE}"
         )
@@ -62,11 +70,12 @@ def test_starts_is_healthy_and_exits_0_on_sigterm(app_image: str, app_network: s
     try:
         db.start()
         app.start()
-        port = int(app.get_exposed_port(8000))
         wrapped = app.get_wrapped_container()
+        published = 0 if inside_runner() else int(app.get_exposed_port(8000))
+        host, port = service_address(app_name, 8000, published)
 
         def ready() -> bool:
-            return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=3).status_code == 200
+            return requests.get(f"http://{host}:{port}/readyz", timeout=3).status_code == 200
 
         def gone() -> str | None:
             return container_exited(app) or container_exited(db)
