@@ -15,6 +15,11 @@ from collections.abc import Iterable, Mapping
 
 from finsig_runner.errors import UnknownStageError
 from finsig_runner.model import Stage
+from finsig_runner.stages.build import BuildStage
+from finsig_runner.stages.lint import LintStage
+from finsig_runner.stages.security import SecurityStage
+from finsig_runner.stages.tests import TestsStage
+from finsig_runner.stages.typing import TypingStage
 
 STAGE_NAMES: tuple[str, ...] = (
     "tests",
@@ -29,7 +34,13 @@ STAGE_NAMES: tuple[str, ...] = (
 )
 
 # One instance per implemented stage (order does not matter: STAGES follows STAGE_NAMES).
-_IMPLEMENTED: tuple[Stage, ...] = ()
+_IMPLEMENTED: tuple[Stage, ...] = (
+    TestsStage(),
+    LintStage(),
+    TypingStage(),
+    SecurityStage(),
+    BuildStage(),
+)
 
 
 def build_registry(stages: Iterable[Stage]) -> dict[str, Stage]:
