@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess  # nosec B404 - git ls-files for the project's file list
 import sys
 import tempfile
 from datetime import datetime
@@ -211,17 +212,24 @@ def _git(ctx: StageContext, *args: str) -> list[str]:
 def _project_files(ctx: StageContext) -> list[Path]:
     """What a clean build sees: git's tracked and unignored files, else the tree minus _SKIP."""
     if (ctx.workspace / ".git").exists() or _inside_git(ctx):
-        argv = _git(ctx, "-c", "core.quotePath=false", "ls-files", "-co", "--exclude-standard")
-        run = ctx.run_tool(argv, timeout=120)
-        if run.returncode == 0:
-            names = [ln for ln in run.output.splitlines() if ln and not ln.startswith('"')]
+        # A read-only listing, also used by inputs() (list, dry-run): not logged as a tool run.
+        argv = _git(ctx, "ls-files", "-z", "-co", "--exclude-standard")
+        try:
+            done = subprocess.run(  # nosec B603 - fixed git argv
+                argv, capture_output=True, timeout=120, check=False, stdin=subprocess.DEVNULL
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            done = None
+        if done is not None and done.returncode == 0:
+            names = [n for n in done.stdout.decode("utf-8", "replace").split("\0") if n]
             return [
-                ctx.workspace / n for n in names
+                ctx.workspace / n for n in sorted(names)
                 if n.split("/")[0] not in _SKIP and (ctx.workspace / n).is_file()
             ]
     files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(ctx.workspace):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP)
+        # Without git, hidden directories (caches, image stores, VCS data) are left out too.
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP and not d.startswith("."))
         files.extend(Path(dirpath) / f for f in sorted(filenames))
     return files
 
