@@ -15,7 +15,7 @@ from finsig_runner.model import Status
 from finsig_runner.stages.security import SecurityStage
 
 from .conftest import TODAY, Demo
-from .project import context, planted
+from .project import REPO, context, planted
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -89,3 +89,18 @@ def test_bandit_threshold_decides_on_low_findings(demo: Demo) -> None:
         assert report["counts"]["bandit"]["LOW"] == 1
         status, reason, _ = run(demo, bandit_fail_severity="low")
     assert status is Status.FAILED and "src/demo/low.py:3 B404 LOW" in reason
+
+
+REAL_DB = REPO / "vulndb"
+
+
+@pytest.mark.skipif(
+    not (REAL_DB / "finsig-vulndb.json").is_file(), reason="no ./vulndb (run `make vulndb`)"
+)
+def test_the_project_database_flags_the_vulnerable_pin(demo: Demo) -> None:
+    with planted(demo.root, VULNERABLE):
+        status, reason, report = run(demo, vulndb=str(REAL_DB))
+    assert status is Status.FAILED and "idna==3.6 PYSEC-2024-60" in reason
+    found = {f["id"]: f for f in report["findings"]}
+    assert "CVE-2024-3651" in found["PYSEC-2024-60"]["aliases"]
+    assert report["database"]["source_date"] == "2024-10-10"
