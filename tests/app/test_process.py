@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -51,3 +52,38 @@ def test_two_instances_start_together_and_stop_cleanly_on_sigterm(
     finally:
         for app in apps:
             app.kill()
+
+
+def _read_status_line(sock: socket.socket) -> str:
+    received = b""
+    while b"\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received.split(b"\r\n", 1)[0].decode()
+
+
+def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    app = start_app(postgres.fresh_database(), tmp_path / "app.log")
+    try:
+        app.wait_ready()
+        body = json.dumps([{"date": f"2024-01-{d:02d}", "close": float(d)} for d in range(1, 29)])
+        head = (
+            "POST /v1/instruments/INFL/prices HTTP/1.1\r\nHost: finsig\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", app.port), timeout=10) as sock:
+            sock.sendall(head.encode() + body[:20].encode())  # the request is now in flight
+            time.sleep(0.5)
+            app.process.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            with pytest.raises(requests.ConnectionError):
+                requests.get(f"{app.base_url}/healthz", timeout=3)
+            sock.sendall(body[20:].encode())
+            assert _read_status_line(sock) == "HTTP/1.1 200 OK"
+        assert app.process.wait(timeout=15) == 0, app.log.read_text()
+    finally:
+        app.kill()
