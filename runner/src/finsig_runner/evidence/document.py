@@ -1,0 +1,141 @@
+"""artifacts/artifact-validation.json: what a run (or a merge of partial runs) did, and the verdict.
+
+Plain JSON (indent 2, sorted keys, UTF-8, final newline), valid against schemas/ci_cd_schema.json;
+when a key is configured, artifact-validation.json.dsse beside it is a DSSE envelope whose payload
+is byte-equal to the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from finsig_runner.evidence.collect import AFTER_DOCUMENT, StageRecord, sha256_file
+from finsig_runner.evidence.gitinfo import Source
+from finsig_runner.evidence.verdict import Judgement
+from finsig_runner.model import FileDigest
+
+PAYLOAD_TYPE = "application/vnd.finsig.artifact-validation+json"
+SCHEMA_VERSION = 1
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def list_files(root: Path, base: Path, exclude: Iterable[str] = AFTER_DOCUMENT) -> list[FileDigest]:
+    """Every file under root/reports and root/artifacts, paths relative to `base`, sorted."""
+    skip = {str((root / e).relative_to(base)) for e in exclude}
+    found: list[FileDigest] = []
+    for sub in ("reports", "artifacts"):
+        top = root / sub
+        if not top.is_dir():
+            continue
+        for path in sorted(p for p in top.rglob("*") if p.is_file() and not p.is_symlink()):
+            rel = str(path.relative_to(base))
+            if rel not in skip:
+                found.append(FileDigest(rel, path.stat().st_size, sha256_file(path)))
+    return sorted(found, key=lambda f: f.path)
+
+
+def vulnerability_database(roots: Sequence[Path], vulndb: Path | None) -> dict[str, str] | None:
+    """Source and date from a security report, else from the database's own metadata."""
+    for root in roots:
+        report = root / "reports" / "security-report.json"
+        if report.is_file():
+            try:
+                database = json.loads(report.read_text(encoding="utf-8")).get("database") or {}
+            except (ValueError, AttributeError):
+                continue
+            if database.get("source") and database.get("source_date"):
+                return {"source": str(database["source"]),
+                        "source_date": str(database["source_date"])}
+    meta = vulndb / "finsig-vulndb.json" if vulndb else None
+    if meta is not None and meta.is_file():
+        try:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+        except ValueError:
+            return None
+        if isinstance(data, dict) and data.get("source") and data.get("source_date"):
+            return {"source": str(data["source"]), "source_date": str(data["source_date"])}
+    return None
+
+
+def tool_versions(stages: Iterable[StageRecord]) -> dict[str, dict[str, str]]:
+    return {s.name: dict(sorted(s.tool_versions.items())) for s in stages if s.tool_versions}
+
+
+@dataclass(frozen=True)
+class Signing:
+    signed: bool
+    keyid: str | None
+    required: bool
+    reason: str  # why unsigned, "" when signed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"signed": self.signed, "keyid": self.keyid, "required": self.required,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Content:
+    kind: str  # run | merge
+    run_id: str
+    runner_version: str
+    image_id: str | None
+    source: Source
+    started: str
+    ended: str
+    partial: bool
+    stages: tuple[StageRecord, ...]
+    judgement: Judgement | None  # None for a partial run: never a verdict
+    allow_skipped: tuple[str, ...]
+    files: tuple[FileDigest, ...]
+    vulndb: dict[str, str] | None
+    event_log: dict[str, Any] | None
+    jobs: tuple[dict[str, Any], ...]
+    sbom: dict[str, str | None]
+    provenance: dict[str, Any]
+    signing: Signing
+
+
+def build(c: Content) -> dict[str, Any]:
+    required = set(c.judgement.required) if c.judgement else set()
+    checks = [
+        {"id": cid, "status": status.value, "detail": detail, "required": cid in required}
+        for stage in c.stages for cid, status, detail in stage.checks
+    ]
+    if c.partial or c.judgement is None:
+        status, verdict = "PARTIAL", None
+    else:
+        status = "PASSED" if c.judgement.passed else "FAILED"
+        verdict = {
+            "required_checks": list(c.judgement.required),
+            "allow_skipped": list(c.allow_skipped),
+            "failures": [f.to_json() for f in c.judgement.failures],
+        }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": c.kind,
+        "run_id": c.run_id,
+        "runner": {"version": c.runner_version, "image_id": c.image_id},
+        "source": c.source.to_json(),
+        "started": c.started,
+        "ended": c.ended,
+        "partial": c.partial,
+        "status": status,
+        "verdict": verdict,
+        "stages": [s.to_json() for s in c.stages],
+        "checks": sorted(checks, key=lambda ch: str(ch["id"])),
+        "files": [f.to_json() for f in c.files],
+        "tool_versions": tool_versions(c.stages),
+        "vulnerability_database": c.vulndb,
+        "event_log": c.event_log,
+        "jobs": list(c.jobs),
+        "sbom": c.sbom,
+        "provenance": c.provenance,
+        "signing": c.signing.to_json(),
+    }

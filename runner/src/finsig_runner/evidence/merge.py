@@ -1,0 +1,140 @@
+"""`finsig-runner validate --merge DIR...`: one validation, with the verdict, over partial runs.
+
+Each DIR is one CI job's workspace (its reports/ and artifacts/), placed inside the merging
+workspace. A job is accepted only when its event log verifies end to end (and ends with run_end),
+every file its log records still has the recorded sha256, and its own PARTIAL document and seal,
+when present, agree with the log. The merged document references each job's log by its final
+chain hash and lists every job file with its hash, in place (nothing is copied).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from finsig_runner import __version__
+from finsig_runner.config import RunnerConfig
+from finsig_runner.errors import EvidenceError, UsageError
+from finsig_runner.events import line_hash, rfc3339, utc_now
+from finsig_runner.evidence import document, gitinfo
+from finsig_runner.evidence.collect import DOCUMENT, LOG, SEAL, RunRecord, read_run, sha256_file
+from finsig_runner.evidence.verdict import Failure, Policy, StageState, judge
+from finsig_runner.evidence.writer import (
+    Signer,
+    Written,
+    write_document,
+    write_provenance,
+    write_public_key,
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    record: RunRecord
+    rel: str  # its root, relative to the merging workspace
+
+
+def open_job(workspace: Path, root: Path) -> Job:
+    root = root.resolve()
+    if root == workspace or not root.is_relative_to(workspace):
+        raise UsageError(f"{root}: a job directory must be inside the workspace {workspace} "
+                         "(and not the workspace itself)")
+    try:
+        record = read_run(root)
+    except EvidenceError as exc:
+        raise EvidenceError(f"job {root}: refused: {exc}") from exc
+    if not record.finished:
+        raise EvidenceError(f"job {root}: refused: its event log has no run_end line "
+                            "(truncated, or the run never ended)")
+    for path, digest in record.outputs:
+        target = root / path
+        if not target.is_file() or sha256_file(target) != digest:
+            raise EvidenceError(f"job {root}: refused: {path} differs from its event log")
+    _own_evidence_agrees(root, record)
+    return Job(record, str(root.relative_to(workspace)))
+
+
+def _own_evidence_agrees(root: Path, record: RunRecord) -> None:
+    hashes = [line_hash(ln) for ln in (root / LOG).read_bytes().split(b"\n")[:-1]]
+    doc_path, seal_path = root / DOCUMENT, root / SEAL
+    if doc_path.is_file():
+        listed = json.loads(doc_path.read_bytes()).get("event_log") or {}
+        n = listed.get("lines", 0)
+        if not (0 < n <= len(hashes)) or hashes[n - 1] != listed.get("chain_hash"):
+            raise EvidenceError(f"job {root}: refused: its document's chain hash is not in its log")
+    if seal_path.is_file():
+        sealed = json.loads(seal_path.read_bytes()).get("event_log") or {}
+        if sealed.get("chain_hash") != record.log.chain_hash:
+            raise EvidenceError(f"job {root}: refused: its seal does not match its log's end")
+
+
+def merge(workspace: Path, job_dirs: Sequence[Path], config: RunnerConfig,
+          declared: Mapping[str, tuple[str, ...]]) -> Written:
+    workspace = workspace.resolve()
+    if not job_dirs:
+        raise UsageError("validate --merge needs at least one job directory")
+    if (workspace / DOCUMENT).exists():
+        raise UsageError(f"{workspace / DOCUMENT} exists: merge into a workspace of its own")
+    jobs = [open_job(workspace, d) for d in job_dirs]
+    stages: dict[str, Any] = {}
+    owner: dict[str, str] = {}
+    for job in jobs:
+        for name, stage in job.record.stages.items():
+            if stage.imported or name == "validate":
+                continue
+            if name in stages:
+                raise UsageError(f"stage {name} ran in two jobs: {owner[name]} and {job.rel}")
+            stages[name], owner[name] = stage, job.rel
+    order = {name: i for i, name in enumerate(declared)}
+    ordered = tuple(sorted(stages.values(), key=lambda s: (order.get(s.name, len(order)), s.name)))
+    reported = {cid: (st, detail) for s in ordered for cid, st, detail in s.checks}
+    judgement = judge(Policy.from_config(config), declared,
+                      {s.name: StageState(s.status, s.reason) for s in ordered}, reported)
+    signer = Signer.from_config(config, workspace)
+    if signer.key is None and signer.required:
+        missing = Failure("validate.signature", "FAILED", f"require_signature: {signer.reason}")
+        judgement = replace(judgement, failures=judgement.failures + (missing,))
+    write_public_key(workspace, signer)
+    files = [f for job in jobs for f in document.list_files(job.record.root, workspace, (LOG,))]
+    digest = hashlib.sha256("".join(j.record.log.chain_hash for j in jobs).encode()).hexdigest()
+    now = utc_now()
+    content = document.Content(
+        kind="merge", run_id=f"merge-{now:%Y%m%dT%H%M%SZ}-{digest[:8]}",
+        runner_version=__version__, image_id=None, source=gitinfo.source(workspace),
+        started=min(j.record.started for j in jobs), ended=rfc3339(now), partial=False,
+        stages=ordered, judgement=judgement, allow_skipped=tuple(config.allow_skipped),
+        files=(), vulndb=document.vulnerability_database([j.record.root for j in jobs], None),
+        event_log=None, jobs=tuple(_job_json(j) for j in jobs), sbom=_sboms(files),
+        provenance={"path": None, "signed": False, "subjects": []}, signing=signer.signing(),
+    )
+    from finsig_runner.stages.validate import lock_files
+
+    prov = write_provenance(workspace, files, lock_files(workspace, config.requirements), content,
+                            signer, [s.name for s in ordered], "merge")
+    own = document.list_files(workspace, workspace) if (workspace / "artifacts").is_dir() else []
+    listed = sorted({f.path: f for f in [*files, *own]}.values(), key=lambda f: f.path)
+    content = replace(content, provenance=prov, files=tuple(listed))
+    return write_document(workspace, content, signer, config.secret_env)
+
+
+def _job_json(job: Job) -> dict[str, Any]:
+    ran = [n for n, s in job.record.stages.items() if not s.imported]
+    return {
+        "run_id": job.record.run_id,
+        "root": job.rel,
+        "stages": ran,
+        "event_log": {"path": f"{job.rel}/{LOG}", "lines": job.record.log.lines,
+                      "chain_hash": job.record.log.chain_hash},
+    }
+
+
+def _sboms(files: Sequence[Any]) -> dict[str, str | None]:
+    def first(suffix: str) -> str | None:
+        return next((f.path for f in files if f.path.endswith(suffix)), None)
+
+    return {"app": first("artifacts/sbom-app.cdx.json"),
+            "runner": first("artifacts/sbom-runner.cdx.json")}
