@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from finsig_runner.config import RunnerConfig
+from finsig_runner.evidence.redaction import redact
 
 
 class Cancelled(Exception):
@@ -132,9 +133,9 @@ class StageContext:
                 raw, _ = proc.communicate()
         finally:
             self.processes.discard(proc)
-        output = raw.decode("utf-8", errors="replace")
+        output = redact(raw.decode("utf-8", errors="replace"), self.config.secret_env)
         with self.log_path.open("a", encoding="utf-8") as log:
-            log.write(f"$ {' '.join(argv)}\n{output}")
+            log.write(redact(f"$ {' '.join(argv)}\n", self.config.secret_env) + output)
             if not output.endswith("\n"):
                 log.write("\n")
             log.write(f"[exit {proc.returncode}{' timeout' if timed_out else ''}]\n")

@@ -33,6 +33,7 @@ from finsig_runner.config_loader import to_json as config_json
 from finsig_runner.context import Cancelled, ProcessGroup, StageContext
 from finsig_runner.errors import ExitCode, ProjectEnvError, UsageError
 from finsig_runner.events import LOG_NAME, EventLog, rfc3339, utc_now
+from finsig_runner.evidence.redaction import redact_json
 from finsig_runner.from_run import EarlierRun
 from finsig_runner.model import FileDigest, Stage, StageInputs, StageResult, Status
 from finsig_runner.plan import Plan
@@ -297,7 +298,7 @@ class Engine:
         )
         self.reports.mkdir(parents=True)
         self.artifacts.mkdir(parents=True)
-        self.log = EventLog(self.artifacts / LOG_NAME)
+        self.log = EventLog(self.artifacts / LOG_NAME, secret_env=self.config.secret_env)
         self.log.append(
             "run_start",
             run_id=self.run_id,
@@ -336,6 +337,7 @@ class Engine:
             counts=counts,
             duration=round((ended - started).total_seconds(), 3),
         )
+        self._seal(plan, results)
         done = RunOutcome(
             run_id=self.run_id,
             status=status,
@@ -353,6 +355,16 @@ class Engine:
         )
         self.observer.run_finished(done)
         return done
+
+    def _seal(self, plan: Plan, results: Mapping[str, StageResult]) -> None:
+        """After run_end: a stage with seal_run (validate) seals the finished log."""
+        for name in plan.stages:
+            seal = getattr(self.registry[name], "seal_run", None)
+            if callable(seal) and name in results and results[name].status is not Status.ABORTED:
+                try:
+                    seal(self.context(name, plan))
+                except Exception as exc:  # the run is over: record it, verify will refuse
+                    self.write_traceback("seal", exc)
 
     def _install_signals(self) -> Callable[[], None]:
         if not self.handle_signals or threading.current_thread() is not threading.main_thread():
@@ -434,7 +446,8 @@ class Engine:
                     progressed = False
                     for name in list(pending):
                         stage = self.registry[name]
-                        states = {r: state(r) for r in stage.requires}
+                        states = {r: state(r) for r in stage.requires
+                                  if not stage.always or r in plan.stages or r in external}
                         if any(s is None for s in states.values()):
                             continue
                         verdict = None if stage.always else decide(
@@ -527,8 +540,8 @@ class Engine:
         results[result.stage] = result
         path = self.reports / "stages" / f"{result.stage}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n",
-                        encoding="utf-8")
+        data = redact_json(result.to_json(), self.config.secret_env)
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         for out in result.outputs:
             self.log.append("artifact", stage=result.stage, kind="output", **out.to_json())
         self.log.append("artifact", stage=result.stage, kind="result",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from finsig_runner.errors import ChainBrokenError
+from finsig_runner.evidence.redaction import redact_json
 
 LOG_NAME = "ci_cd_events.log"
 GENESIS = "0" * 64
@@ -46,8 +47,9 @@ def encode(record: dict[str, Any]) -> bytes:
 class EventLog:
     """Append-only, thread-safe writer of the chained log; appending continues an existing file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, secret_env: tuple[str, ...] = ()) -> None:
         self.path = path
+        self.secret_env = secret_env  # values of these variables are redacted from every line
         self._lock = threading.Lock()
         self._prev = GENESIS
         self._seq = 0
@@ -63,7 +65,7 @@ class EventLog:
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         with self._lock:
-            record = dict(fields)
+            record = dict(redact_json(fields, self.secret_env))
             record.update(
                 seq=self._seq + 1, ts=rfc3339(utc_now()), event=event, prev=self._prev
             )

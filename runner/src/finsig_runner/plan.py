@@ -81,7 +81,9 @@ def build_plan(
     _known(registry, [*stages, *only])
     if only:
         selected = set(only)
-        external = {r for n in selected for r in registry[n].requires if r not in selected}
+        external = {r for n in selected if not registry[n].always
+                    for r in registry[n].requires if r not in selected}
+        # an always-run stage (validate) waits for whichever prerequisites run; it imports none
         # prerequisites of prerequisites are the earlier run's business: only direct ones matter
         mode = "only"
     else:
