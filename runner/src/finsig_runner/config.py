@@ -39,3 +39,14 @@ class RunnerConfig:
     secret_env: tuple[str, ...] = field(default_factory=tuple)
     # How many earlier runs' reports/ and artifacts/ to keep under .finsig-runner/previous/.
     keep_previous: int = 1
+    # `validate` (docs/evidence.md): the check ids (fnmatch patterns) the verdict requires, the ones
+    # only reported, and those whose SKIPPED still counts as passing (`staging.*` for a whole stage).
+    required_checks: tuple[str, ...] = ("*",)
+    optional_checks: tuple[str, ...] = ("image.reproducible",)
+    allow_skipped: tuple[str, ...] = ()
+    # `validate`: Ed25519 private key (PKCS#8 PEM) that signs the evidence ("" = unsigned), and
+    # whether unsigned evidence fails the run.
+    signing_key: str = ""
+    require_signature: bool = False
+    # `validate`: write the CycloneDX SBOMs (artifacts/sbom-app.cdx.json, sbom-runner.cdx.json).
+    sbom: bool = True

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from finsig_runner.errors import UnknownStageError
 from finsig_runner.model import Stage
+from finsig_runner.stages.validate import ValidateStage
 from finsig_runner.stages.build import BuildStage
 from finsig_runner.stages.lint import LintStage
 from finsig_runner.stages.security import SecurityStage
@@ -75,6 +76,9 @@ def check(registry: Mapping[str, Stage]) -> None:
     for name in registry:
         visit(name, ())
 
+
+# validate requires every other stage (so it runs last, also after failures) and knows their checks.
+_IMPLEMENTED += (ValidateStage.after(build_registry(_IMPLEMENTED).values()),)
 
 STAGES: dict[str, Stage] = build_registry(_IMPLEMENTED)
 
