@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1700000000)
 
-.PHONY: help deps wheelhouse engine base images vulndb test test-unit pipeline clean
+.PHONY: help deps wheelhouse engine base images vulndb test test-unit pipeline bundle clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,10 +23,10 @@ deps: ## Host tools (Debian, root) and the project venv .venv, installed from th
 engine: ## Ensure a Docker engine answers (installs docker.io and starts dockerd when needed)
 	@scripts/engine.sh
 
-base: deps engine ## Build finsig/base:$(VERSION) reproducibly with mmdebstrap (seconds when it exists)
+base: deps engine ## Build finsig/base:<version> reproducibly with mmdebstrap (seconds when it exists)
 	@scripts/build-base.sh
 
-images: base ## Build every image (base, services, app); seconds when nothing changed
+images: base vulndb ## Build every image (base, services, app, runner); seconds when nothing changed
 	@scripts/build-images.sh
 
 vulndb: deps ## Build the offline vulnerability database ./vulndb from the vendored advisory data
@@ -40,6 +40,17 @@ test-unit: deps ## Run only the tests that need no Docker engine
 
 pipeline: deps engine images ## Run the whole pipeline over this repository
 	@scripts/pipeline.sh
+
+# The isolated-site bundle (docs/airgap.md). Without KEY, make stops before building anything.
+BUNDLE ?= dist/finsig-bundle-$(VERSION).tar
+ifneq ($(filter bundle,$(MAKECMDGOALS)),)
+ifeq ($(strip $(KEY)),)
+$(error make bundle needs KEY=path/to/finsig-signing.key (make a pair with: finsig-runner keygen DIR))
+endif
+endif
+
+bundle: deps engine images ## Export every image into one signed bundle: make bundle KEY=path [BUNDLE=out.tar]
+	@$(VENV)/bin/finsig-runner bundle export "$(BUNDLE)" --key "$(KEY)" --force
 
 clean: ## Remove local outputs (reports, artifacts, build dirs); keeps .venv and the wheelhouse
 	rm -rf reports artifacts build dist .pytest_cache .mypy_cache htmlcov .coverage
