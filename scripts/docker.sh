@@ -40,33 +40,40 @@ images() {  # the set the bundle exports by default: finsig/*:VERSION, finsig-ru
   docker image ls --format '{{.Repository}}:{{.Tag}}' --filter "reference=finsig-runner:$RUNNER_VERSION"
 }
 
+key_dir=""
+trap '[[ -z $key_dir ]] || rm -rf "$key_dir"' EXIT
+
 bundle() {
-  local out=${1:?bundle: OUT missing} key=${FINSIG_BUNDLE_KEY:-} tmp=""
+  local out=${1:?bundle: OUT missing} key=${FINSIG_BUNDLE_KEY:-}
   if [[ -z $key ]]; then
     echo "docker.sh: bundle needs FINSIG_BUNDLE_KEY (a key made by finsig-runner keygen)" >&2
     exit 2
   fi
   if [[ ! -f $key ]]; then  # the PEM text itself (a CI secret): into a private temporary file
-    tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' EXIT
-    (umask 077 && printf '%s\n' "$key" >"$tmp/finsig-signing.key")
-    key=$tmp/finsig-signing.key
+    key_dir=$(mktemp -d)
+    (umask 077 && printf '%s\n' "$key" >"$key_dir/finsig-signing.key")
+    key=$key_dir/finsig-signing.key
   fi
   mkdir -p "$(dirname "$out")"
   "$runner" bundle export "$out" --key "$key"
 }
 
 push() {
-  local registry=${1:?push: REGISTRY missing} image
+  local registry=${1:?push: REGISTRY missing} image list
   registry=${registry%/}
+  mapfile -t list < <(images)
+  if ((${#list[@]} == 0)); then
+    echo "docker.sh: no finsig image to push (run: scripts/docker.sh build)" >&2
+    exit 1
+  fi
   if [[ -n ${FINSIG_REGISTRY_USER:-} && -n ${FINSIG_REGISTRY_PASSWORD:-} ]]; then
     printf '%s' "$FINSIG_REGISTRY_PASSWORD" |
       docker login --username "$FINSIG_REGISTRY_USER" --password-stdin "${registry%%/*}"
   fi
-  while read -r image; do
+  for image in "${list[@]}"; do
     docker tag "$image" "$registry/$image"
     docker push "$registry/$image"
-  done < <(images)
+  done
 }
 
 action=$1

@@ -1,0 +1,143 @@
+"""The GitHub workflows and the GitLab file: schema-valid, pinned, least privilege, on the runner
+image, and naming only stages the runner knows."""
+
+from __future__ import annotations
+
+import re
+import subprocess  # nosec B404
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ci._ci import (
+    GITLAB, STAGES, WORKFLOWS, WORKFLOWS_DIR, listed_stages, load, runner_commands,
+    stage_names, steps, tool, triggers,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+STAGE_WORKFLOWS = [p for p in WORKFLOWS if p.stem not in ("ci-validation", "docker-pipeline")]
+
+
+def test_the_seven_workflows_exist_and_nothing_else() -> None:
+    assert sorted(WORKFLOWS_DIR.glob("*.y*ml")) == sorted(WORKFLOWS)
+
+
+@pytest.mark.parametrize(("schema", "paths"), [
+    ("vendor.github-workflows", WORKFLOWS), ("vendor.gitlab-ci", (GITLAB,)),
+], ids=["github-workflows", "gitlab-ci"])
+def test_valid_against_the_published_schema(schema: str, paths: tuple[Path, ...]) -> None:
+    done = subprocess.run(  # nosec B603
+        [tool("check-jsonschema"), "--builtin-schema", schema, *map(str, paths)],
+        capture_output=True, text=True, timeout=90,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_pinned_by_full_commit_sha(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for _job, step in steps(load(path)):
+        uses = step.get("uses")
+        if uses is None:
+            continue
+        assert PINNED.match(uses), f"{path.name}: {uses} is not pinned by a 40-hex commit"
+        # the tag the SHA stands for is written beside it, for the person who updates it
+        assert re.search(re.escape(uses) + r" # v\d", text), f"{path.name}: {uses} has no tag"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_permissions_are_minimal(path: Path) -> None:
+    workflow = load(path)
+    assert workflow.get("permissions") == {"contents": "read"}, path.name
+    for job_id, job in workflow["jobs"].items():
+        perms = job.get("permissions", {})
+        assert isinstance(perms, dict) and set(perms.values()) <= {"read", "none"}, job_id
+
+
+@pytest.mark.parametrize("path", [*STAGE_WORKFLOWS, WORKFLOWS_DIR / "ci-validation.yml"],
+                         ids=lambda p: p.name)
+def test_stage_jobs_run_in_the_runner_image(path: Path) -> None:
+    workflow = load(path)
+    jobs = {k: v for k, v in workflow["jobs"].items() if "steps" in v}
+    assert jobs
+    for job_id, job in jobs.items():
+        image = job["container"]["image"]
+        assert "vars.FINSIG_RUNNER_IMAGE" in image, f"{job_id}: {image}"
+        runs = [s for s in job["steps"]]
+        assert runs[0]["uses"].startswith("actions/checkout@"), job_id
+        assert runs[0]["with"]["persist-credentials"] is False, job_id
+        assert 'safe.directory "$GITHUB_WORKSPACE"' in runs[1]["run"], job_id
+        commands = [s["run"] for s in runs if "finsig-runner" in s.get("run", "")]
+        assert commands, f"{job_id} runs no stage"
+        upload = runs[-1]
+        assert upload["uses"].startswith("actions/upload-artifact@"), job_id
+        assert upload["if"] == "${{ always() }}", f"{job_id}: evidence also after a failure"
+        assert {"reports/", "artifacts/"} <= set(upload["with"]["path"].split()), job_id
+
+
+@pytest.mark.parametrize("path", STAGE_WORKFLOWS, ids=lambda p: p.name)
+def test_stage_workflows_are_reusable(path: Path) -> None:
+    assert "workflow_call" in triggers(load(path))
+
+
+def test_jobs_hand_evidence_on_with_only_and_from() -> None:
+    commands = [argv for where, argv in runner_commands() if argv[0] == "run"]
+    assert all("--only" in argv for argv in commands), commands
+    with_from = [argv for argv in commands if "--from" in argv]
+    # image takes build's wheel, staging takes image's tar (GitHub and GitLab alike)
+    assert {tuple(stage_names(a)) for a in with_from} == {("image",), ("monitoring", "staging")}
+
+
+def test_every_named_stage_exists_in_finsig_runner_list() -> None:
+    known = set(listed_stages())
+    assert known == set(STAGES)
+    named = {name for _where, argv in runner_commands() for name in stage_names(argv)}
+    assert named <= known, named - known
+    # between them the CI files run every stage; validate is the merge
+    assert named | {"validate"} == known
+
+
+def test_ci_validation_calls_the_others_in_parallel_and_merges() -> None:
+    workflow = load(WORKFLOWS_DIR / "ci-validation.yml")
+    jobs = workflow["jobs"]
+    called = {job["uses"] for job in jobs.values() if "uses" in job}
+    others = {f"./.github/workflows/{p.name}" for p in WORKFLOWS if p.stem != "ci-validation"}
+    assert called == others
+    assert all("needs" not in job for job in jobs.values() if "uses" in job), "in parallel"
+    verdict = jobs["verdict"]
+    assert verdict["if"] == "${{ always() }}"
+    assert set(verdict["needs"]) == {"tests", "lint", "security", "build", "deploy"}
+    merges = [s["run"] for s in verdict["steps"] if "validate --merge" in s.get("run", "")]
+    assert merges
+
+
+def test_docker_pipeline_builds_on_the_machine_and_pushes_only_to_a_configured_registry() -> None:
+    job = load(WORKFLOWS_DIR / "docker-pipeline.yml")["jobs"]["images"]
+    assert "self-hosted" in job["runs-on"] and "container" not in job
+    named = {s.get("name"): s for s in job["steps"]}
+    assert named["Build every image (engine, base, services, app, runner)"]["run"] == (
+        "scripts/docker.sh build")
+    upload = named["Upload the bundle, its envelope and public key"]
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    push = named["Push to the registry"]
+    assert push["if"] == "${{ vars.FINSIG_REGISTRY != '' }}"
+    assert push["run"].startswith("scripts/docker.sh push")
+    assert "secrets.FINSIG_REGISTRY_PASSWORD" in push["env"]["FINSIG_REGISTRY_PASSWORD"]
+
+
+def test_gitlab_runs_the_same_stages_on_the_runner_image_with_reports() -> None:
+    gitlab = load(GITLAB)
+    assert gitlab["default"]["image"]["name"] == "$FINSIG_RUNNER_IMAGE"
+    assert gitlab["default"]["image"]["entrypoint"] == [""]
+    reports = gitlab["tests"]["artifacts"]["reports"]
+    assert reports["junit"].endswith("reports/test-results.xml")
+    assert reports["coverage_report"]["coverage_format"] == "cobertura"
+    assert reports["coverage_report"]["path"].endswith("reports/coverage.xml")
+    lab = {name for where, argv in runner_commands() if where.startswith(GITLAB.name)
+           for name in stage_names(argv)}
+    github = {name for where, argv in runner_commands() if not where.startswith(GITLAB.name)
+              for name in stage_names(argv)}
+    assert lab == github
