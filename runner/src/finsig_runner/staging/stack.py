@@ -1,0 +1,215 @@
+"""The staging stack: the compose file's services on the run's own network, and its teardown.
+
+Each service starts as soon as its dependencies meet their depends_on conditions (started or
+healthy), so independent services start in parallel. Every container, the network and every
+volume carry the run's labels. On the host the network is a plain bridge and ports are published
+on 127.0.0.1; inside the runner container (reach.inside_runner) the network is --internal, no port
+is published, and the runner's own container joins it to reach services by alias.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+
+from finsig_runner import docker_resources, reach
+from finsig_runner.compose import ComposeProject, Condition, Service
+from finsig_runner.staging.report import DeployReport
+from finsig_runner.staging.waits import HealthyOrExited, StackError, Stopped
+
+
+def resource_name(run_id: str, name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_.-]", "-", f"finsig-{run_id}-{name}").lower()
+
+
+@dataclass
+class Running:
+    service: Service
+    container: DockerContainer
+
+    @property
+    def wrapped(self) -> Any:
+        return self.container.get_wrapped_container()
+
+    def address(self, port: int) -> reach.Address:
+        self.wrapped.reload()
+        return reach.address(self.service.name, port, self.wrapped.attrs)
+
+
+class Stack:
+    def __init__(self, client: Any, project: ComposeProject, run_id: str, labels: dict[str, str],
+                 report: DeployReport, start_timeout: float, stop: Callable[[], bool]) -> None:
+        self.client = client
+        self.project = project
+        self.run_id = run_id
+        self.labels = labels
+        self.report = report
+        self.start_timeout = start_timeout
+        self.stop = stop
+        self.inside = reach.inside_runner()
+        self.network: Network | None = None
+        self.volumes: dict[str, str] = {}
+        self.services: dict[str, Running] = {}
+        self._lock = threading.Lock()
+        self._joined: Any = None
+
+    # --- bring-up ---------------------------------------------------------------------------
+
+    def up(self) -> None:
+        """Start every service; raises StackError naming the first service that failed."""
+        missing = [s.image for s in self.project.services.values() if not self._has(s.image)]
+        if missing:
+            raise StackError(missing[0].split(":")[0], f"image {', '.join(missing)} is not "
+                             "here (never pulled: build it with `make images`)")
+        name = resource_name(self.run_id, "net")
+        network = Network(docker_network_kw={"driver": "bridge", "internal": self.inside,
+                                             "labels": dict(self.labels)})
+        network.name = name
+        self.network = network.create()
+        self.report.log(f"network {name} ({'internal' if self.inside else 'bridge'})")
+        if self.inside:
+            self._join_runner(name)
+        for volume in self.project.volumes:
+            vname = resource_name(self.run_id, volume)
+            self.client.volumes.create(vname, labels={**self.project.volumes[volume],
+                                                      **self.labels})
+            self.volumes[volume] = vname
+        started = {n: threading.Event() for n in self.project.services}
+        healthy = {n: threading.Event() for n in self.project.services}
+        failures: list[BaseException] = []
+        abort = threading.Event()
+
+        def halted() -> bool:
+            return abort.is_set() or self.stop()
+
+        def bring(service: Service) -> None:
+            try:
+                for dep in service.depends_on:
+                    gate = healthy if dep.condition is Condition.HEALTHY else started
+                    while not gate[dep.service].wait(0.2):
+                        if halted():
+                            raise Stopped(service.name)
+                self._start(service, started[service.name], halted)
+                healthy[service.name].set()
+            except BaseException as exc:  # noqa: B036 - handed to the caller below
+                if not isinstance(exc, (StackError, Stopped)):
+                    exc = StackError(service.name, f"could not start: {exc}")
+                with self._lock:
+                    failures.append(exc)
+                abort.set()
+
+        threads = [threading.Thread(target=bring, args=(s,), name=f"staging-{s.name}",
+                                    daemon=True) for s in self.project.services.values()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        real = [f for f in failures if not isinstance(f, Stopped)]
+        if real:
+            raise real[0]
+        if failures:
+            raise failures[0]
+
+    def _has(self, image: str) -> bool:
+        import docker.errors
+
+        try:
+            self.client.images.get(image)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    def _start(self, service: Service, started: threading.Event,
+               halted: Callable[[], bool]) -> None:
+        t0 = time.monotonic()
+        container = DockerContainer(
+            service.image,
+            name=resource_name(self.run_id, service.name),
+            labels={**service.labels, **self.labels},
+            healthcheck=service.healthcheck.to_docker() if service.healthcheck else None,
+        )
+        assert self.network is not None
+        container.with_network(self.network).with_network_aliases(service.name)
+        if service.environment:
+            container.with_envs(**dict(service.environment))
+        if service.command is not None:
+            container.with_command(list(service.command))
+        if not self.inside:
+            for port in service.ports:
+                # 127.0.0.1 only, any free port by default (a docker SDK `ports` value:
+                # testcontainers' with_bind_ports cannot name a host address)
+                key = f"{port.container_port}/{port.protocol}"
+                binding: Any = (reach.LOOPBACK, port.host_port)
+                container.ports[key] = binding
+        for mount in service.volumes:
+            container.with_volume_mapping(self.volumes[mount.volume], mount.target,
+                                          "ro" if mount.read_only else "rw")
+        for bind in service.binds:
+            container.with_copy_into_container(bind.path, bind.target)
+        container.waiting_for(HealthyOrExited(service.name, self.start_timeout, halted))
+        with self._lock:
+            self.services[service.name] = Running(service, container)
+        self.report.log(f"starting {service.name} ({service.image})")
+        try:
+            container.start()
+        except StackError:
+            raise
+        except Stopped:
+            raise
+        except Exception as exc:
+            raise StackError(service.name, f"could not start: {exc}") from exc
+        finally:
+            started.set()
+        self.report.services[service.name] = {
+            "image": service.image, "container": container.get_wrapped_container().name,
+            "ready_after_s": round(time.monotonic() - t0, 3)}
+        self.report.log(f"{service.name} ready in {time.monotonic() - t0:.2f}s")
+
+    def _join_runner(self, network: str) -> None:
+        """Inside the runner: connect our own container to the run's network."""
+        me = self.client.containers.get(socket.gethostname())
+        self.client.networks.get(network).connect(me)
+        self._joined = me
+        self.report.log(f"runner container {me.short_id} joined {network}")
+
+    # --- use --------------------------------------------------------------------------------
+
+    def get(self, name: str) -> Running:
+        return self.services[name]
+
+    # --- teardown ---------------------------------------------------------------------------
+
+    def down(self) -> list[str]:
+        """Remove every container, the network and the volumes of this run; what could not go."""
+        errors: list[str] = []
+        import docker.errors
+
+        if self._joined is not None and self.network is not None:
+            try:
+                self.client.networks.get(self.network.name).disconnect(self._joined, force=True)
+            except docker.errors.APIError as exc:
+                errors.append(f"disconnect runner: {exc}")
+        removal = docker_resources.remove_run(
+            self.client, self.run_id, stage=self.labels.get(docker_resources.STAGE_LABEL),
+            images=False)
+        errors.extend(removal.errors)
+        for item in removal.removed:
+            self.report.log(f"removed {item.kind} {item.name}")
+        return errors
+
+    def left_over(self) -> Mapping[str, list[str]]:
+        """What of this run still exists (should be nothing after down())."""
+        flt = docker_resources.selector(self.run_id)
+        return {
+            "containers": [c.name for c in self.client.containers.list(all=True, filters=flt)],
+            "networks": [n.name for n in self.client.networks.list(filters=flt)],
+            "volumes": [v.name for v in self.client.volumes.list(filters=flt)],
+        }
