@@ -39,6 +39,23 @@ class RunnerConfig:
     secret_env: tuple[str, ...] = field(default_factory=tuple)
     # How many earlier runs' reports/ and artifacts/ to keep under .finsig-runner/previous/.
     keep_previous: int = 1
+    # `image`: the app's Dockerfile and the script that prepares its build context (--prepare-only).
+    app_dockerfile: str = "Dockerfile.app"
+    app_image_context_script: str = "scripts/build-app-image.sh"
+    # `image`: a --no-cache rebuild that gives another image ID fails the stage (else information).
+    image_reproducible_required: bool = False
+    # `monitoring`: the directory with prometheus.yml, alert_rules.yml and tests/*.yml.
+    monitoring_dir: str = "monitoring"
+    # `staging`: the compose file it brings up, and its bounded waits in seconds.
+    staging_compose: str = "docker-compose.staging.yml"
+    staging_start_timeout: int = 120  # each service running (and healthy, with a healthcheck)
+    staging_check_timeout: int = 60  # targets up, rules evaluated, counter scraped, recoveries
+    staging_alert_timeout: int = 90  # an alert firing (or resolved) after a fault
+    # `staging`: run the fault drill (stop the app, then Postgres, and watch the alerts).
+    staging_fault_drill: bool = True
+    # `staging`: an app image to use instead of the `image` stage's tar ("" = that tar, else the
+    # compose file's default).
+    staging_app_image: str = ""
     # `validate` (docs/evidence.md): the check ids (fnmatch patterns) the verdict requires, the ones
     # only reported, and those whose SKIPPED still counts as passing (`staging.*` for a whole stage).
     required_checks: tuple[str, ...] = ("*",)

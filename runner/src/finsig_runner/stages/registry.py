@@ -15,12 +15,15 @@ from collections.abc import Iterable, Mapping
 
 from finsig_runner.errors import UnknownStageError
 from finsig_runner.model import Stage
-from finsig_runner.stages.validate import ValidateStage
 from finsig_runner.stages.build import BuildStage
+from finsig_runner.stages.image import ImageStage
 from finsig_runner.stages.lint import LintStage
+from finsig_runner.stages.monitoring import MonitoringStage
 from finsig_runner.stages.security import SecurityStage
+from finsig_runner.stages.staging import StagingStage
 from finsig_runner.stages.tests import TestsStage
 from finsig_runner.stages.typing import TypingStage
+from finsig_runner.stages.validate import ValidateStage
 
 STAGE_NAMES: tuple[str, ...] = (
     "tests",
@@ -41,6 +44,9 @@ _IMPLEMENTED: tuple[Stage, ...] = (
     TypingStage(),
     SecurityStage(),
     BuildStage(),
+    ImageStage(),
+    MonitoringStage(),
+    StagingStage(),
 )
 
 
