@@ -8,4 +8,6 @@ with set_defaults. cli.main() imports every module named here, in this order.
 
 from __future__ import annotations
 
-COMMANDS: tuple[str, ...] = ("run", "list", "verify_log", "keygen", "bundle", "verify", "validate")
+COMMANDS: tuple[str, ...] = (
+    "run", "list", "verify_log", "keygen", "bundle", "verify", "validate", "clean",
+)
