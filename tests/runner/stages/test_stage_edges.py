@@ -15,7 +15,7 @@ from finsig_runner.stages.tests import TestsStage
 from finsig_runner.stages.typing import TypingStage
 
 from .conftest import Demo
-from .project import REPO, WHEELHOUSE, context, lock_blocks, make_project
+from .project import REPO, WHEELHOUSE, context, lock_blocks, make_project, planted
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -60,3 +60,11 @@ def test_build_without_git_uses_the_documented_fallback_epoch(tmp_path: Path) ->
     assert result.status is Status.PASSED, result.reason
     origins = ("fallback: 1980-01-01 (no git history)", "environment: SOURCE_DATE_EPOCH")
     assert result.summary["epoch_origin"] in origins
+
+
+def test_a_collection_error_fails_tests_naming_module_and_cause(demo: Demo) -> None:
+    with planted(demo.root, {"tests/test_import.py": "import not_a_module  # noqa: F401\n"}):
+        result = TestsStage().run(context(demo.root, "tests", demo.config(), demo.bin))
+    assert result.status is Status.FAILED, result.reason
+    assert "tests.test_import" in result.reason
+    assert "No module named 'not_a_module'" in result.reason

@@ -58,11 +58,19 @@ def read(path: Path) -> JUnitSummary:
                     failures += 1
                 else:
                     errors += 1
-                message = (node.get("message") or node.text or "").strip().splitlines()
-                failed.append(CaseFailure(_case_id(case), kind, message[0] if message else ""))
+                failed.append(CaseFailure(_case_id(case), kind, _message(node)))
         if case.find("skipped") is not None:
             skipped += 1
     return JUnitSummary(tests, failures, errors, skipped, failed)
+
+
+def _message(node: ET.Element) -> str:
+    """pytest's own `E   ...` line when there is one (a collection failure says little else)."""
+    explained = [ln[1:].strip() for ln in (node.text or "").splitlines() if ln.startswith("E ")]
+    if explained:
+        return explained[-1]
+    lines = (node.get("message") or node.text or "").strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _case_id(case: ET.Element) -> str:

@@ -94,13 +94,17 @@ class TestsStage:
             result.reason = "the project has no tests (pytest collected none)"
             result.outputs = digests(ctx, [junit])
             return finish(result, started)
-        if run.returncode not in (0, 1) or not junit.is_file():
+        # Exit 2 with failing cases in the report is a collection error: the project's finding.
+        if run.returncode not in (0, 1, 2) or not junit.is_file():
             reason = f"pytest broke (exit {run.returncode}, see {ctx.log_path})"
             return error(self.name, reason, started)
         try:
             summary = _junit.read(junit)
         except _junit.JUnitError as exc:
             return error(self.name, f"unreadable JUnit report: {exc}", started)
+        if run.returncode == 2 and not summary.failed:
+            reason = f"pytest was interrupted (exit 2, see {ctx.log_path})"
+            return error(self.name, reason, started)
         result.summary = dict[str, object](summary.to_json())
         result.outputs = digests(ctx, [junit, cov_xml, cov_html])
 
@@ -108,7 +112,13 @@ class TestsStage:
         if summary.failed or run.returncode != 0:
             ids = [f.id for f in summary.failed]
             counts = f"{summary.failures} failed, {summary.errors} errors of {summary.tests}"
+            first = summary.failed[0] if summary.failed else None
             detail = f"{counts}: {listing(ids)}"
+            if first is not None and first.message:
+                detail += f"; first: {first.id}: {first.message[:200]}"
+            result.summary["failed_cases"] = [
+                {"id": f.id, "kind": f.kind, "message": f.message} for f in summary.failed[:50]
+            ]
             if not ids:  # pytest failed without a failing case (e.g. a session-level error)
                 detail = f"pytest exit {run.returncode} with no failing case in the JUnit report"
             result.checks.append(Check("tests.pass", Status.FAILED, detail))
@@ -119,10 +129,12 @@ class TestsStage:
 
         coverage, files = _line_rates(cov_xml, ctx.workspace)
         if coverage is None:
+            # After failing tests (pytest stopped at collection) that is their consequence.
+            status = Status.FAILED if reasons else Status.ERROR
             detail = f"{cov_xml.name} missing or unreadable"
-            result.checks.append(Check("tests.coverage", Status.ERROR, detail))
-            result.status = Status.ERROR
-            result.reason = "; ".join([*reasons, "no readable coverage.xml"])
+            result.checks.append(Check("tests.coverage", status, detail))
+            result.status = status
+            result.reason = "; ".join([*reasons, f"no readable {cov_xml.name}"])
             return finish(result, started)
         result.summary["coverage_percent"] = round(coverage, 2)
         result.summary["coverage_min"] = ctx.config.coverage_min
