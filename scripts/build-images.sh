@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build every image: the base (scripts/build-base.sh), the service images in images/<name>/,
-# then the app image (scripts/build-app-image.sh, when it exists). An image whose inputs are
+# then the app image (scripts/build-app-image.sh) and the runner image (scripts/build-runner-image.sh),
+# when those scripts exist. An image whose inputs are
 # unchanged is skipped: its label org.finsig.inputs holds a hash of its folder's files, the base
 # image ID, the version and the folder's last commit, compared with `docker image inspect` before building.
 set -euo pipefail
@@ -15,7 +16,8 @@ usage() {
   cat <<USAGE
 Usage: scripts/build-images.sh [--force] [--help] [NAME...]
 Builds $BASE, then finsig/<NAME>:$VERSION for each service (default: ${SERVICES[*]}),
-then the app image via scripts/build-app-image.sh if that script exists (only when no NAME is given).
+then the app image via scripts/build-app-image.sh and the runner image via
+scripts/build-runner-image.sh, when those scripts exist (only when no NAME is given).
   --force   rebuild the service images even when their inputs are unchanged
 Each image's OCI labels: title, version, revision (last commit of its folder), created (that
 commit's time, as SOURCE_DATE_EPOCH). Builds reach Debian's archive with apt (host network).
@@ -95,4 +97,9 @@ done
 if [[ $all == 1 && -f scripts/build-app-image.sh ]]; then
   echo "images: app image via scripts/build-app-image.sh"
   bash scripts/build-app-image.sh
+fi
+
+if [[ $all == 1 && -f scripts/build-runner-image.sh ]]; then
+  echo "images: runner image via scripts/build-runner-image.sh"
+  bash scripts/build-runner-image.sh
 fi
