@@ -11,6 +11,7 @@ from pathlib import Path
 
 from finsig_runner.commands._common import add_workspace
 from finsig_runner.config_loader import load, to_json
+from finsig_runner.container_mode import run_network
 from finsig_runner.engine import Engine, PrepareEnv, default_prepare_env
 from finsig_runner.errors import UsageError
 from finsig_runner.model import Stage
@@ -88,6 +89,8 @@ def main(
     engine = Engine(reg, workspace, config, jobs=args.jobs, observer=output,
                     prepare_env=prepare_env)
     try:
-        return engine.run(plan).exit_code
+        # Inside a container: the run's internal network, joined (container_mode.py).
+        with run_network(engine.run_id):
+            return engine.run(plan).exit_code
     finally:
         output.close()
