@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Run the whole pipeline over this repository inside the runner image (what `make pipeline` does
+# after deps, engine and images):
+#   docker run --rm -v "$PWD":/workspace -v /var/run/docker.sock:/var/run/docker.sock finsig-runner:<version>
+# Ends with one line: PASSED or FAILED, the runner's exit code and where the validation report is.
+# Exits with the runner's exit code unchanged (0 passed, 1 findings, 2 usage, 3 tool error,
+# 130 interrupted; see docs/runner.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' runner/pyproject.toml | head -n1)
+IMAGE=${FINSIG_RUNNER_IMAGE:-finsig-runner:$VERSION}
+SOCKET=${DOCKER_SOCKET:-/var/run/docker.sock}
+REPORT=artifacts/artifact-validation.json
+
+usage() {
+  cat <<USAGE
+Usage: scripts/pipeline.sh [--help] [RUNNER ARGS...]
+Runs $IMAGE over this repository ($PWD mounted at /workspace, the Docker socket
+mounted) and returns the runner's exit code. RUNNER ARGS go to the image's entrypoint: options
+(e.g. --stages lint,typing, --jobs 2, --set KEY=VALUE) are added to 'finsig-runner run
+--workspace /workspace'; a subcommand (e.g. list) replaces it.
+Environment: FINSIG_RUNNER_IMAGE (default $IMAGE), DOCKER_SOCKET (default /var/run/docker.sock).
+The last line says PASSED or FAILED, the exit code and where $REPORT is.
+USAGE
+}
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  usage
+  exit 0
+fi
+
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  echo "pipeline: no image $IMAGE (run 'make images')" >&2
+  echo "pipeline: FAILED (exit 3): the runner did not run; no validation report"
+  exit 3
+fi
+
+# A terminal gets the live view; Ctrl-C (and any SIGINT/SIGTERM the docker client receives) is
+# passed on to the runner, which ends the run as interrupted and removes what it started.
+tty=()
+if [[ -t 0 && -t 1 ]]; then tty=(--tty --interactive); fi
+
+code=0
+docker run --rm "${tty[@]}" \
+  --volume "$PWD":/workspace \
+  --volume "$SOCKET":/var/run/docker.sock \
+  "$IMAGE" "$@" || code=$?
+
+verdict=FAILED
+((code == 0)) && verdict=PASSED
+if [[ -f $REPORT ]]; then
+  where="validation report: $PWD/$REPORT"
+else
+  where="no validation report ($REPORT was not written)"
+fi
+echo "pipeline: $verdict (exit $code): $where"
+exit "$code"
