@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1700000000)
 
-.PHONY: help deps wheelhouse engine base images vulndb test test-unit pipeline bundle clean
+.PHONY: help deps wheelhouse engine base images app-context vulndb test test-unit pipeline bundle clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +28,9 @@ base: deps engine ## Build finsig/base:<version> reproducibly with mmdebstrap (s
 
 images: base vulndb ## Build every image (base, services, app, runner); seconds when nothing changed
 	@scripts/build-images.sh
+
+app-context: deps ## Prepare the app image's build context (wheel, core wheels, hashed lock) in build/app-context
+	@scripts/build-app-image.sh --context build/app-context --prepare-only
 
 vulndb: deps ## Build the offline vulnerability database ./vulndb from the vendored advisory data
 	@scripts/vulndb.sh
