@@ -1,8 +1,16 @@
-"""Helpers for the image tests: bounded waits that notice a container that exited."""
+"""Helpers for the image tests: bounded waits that notice a container that exited.
+
+Where a service answers depends on where the tests run. On the host each test makes its own
+network and publishes ports on 127.0.0.1 only. Inside the runner container (FINSIG_RUNNER_NETWORK
+set) the runner has joined the run's `--internal` network: containers go on that network, publish
+nothing, and are reached by container name and container port. Never any other address.
+"""
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -11,7 +19,11 @@ from typing import Any, TypeVar
 
 from testcontainers.core.container import DockerContainer
 
-from tests.support.containers import local_container, make_network
+import docker
+
+from tests.support.containers import local_container, make_network, publish_local
+
+RUN_NETWORK = os.environ.get("FINSIG_RUNNER_NETWORK", "").strip()
 
 C = TypeVar("C", bound=DockerContainer)
 
@@ -37,8 +49,23 @@ def assert_running(container: DockerContainer) -> None:
             f"{wrapped.name} is {wrapped.status} (exit {code}):\n{logs_of(container)}")
 
 
+def reach(container: DockerContainer, port: int) -> tuple[str, int]:
+    """(host, port) of a container's port from here: 127.0.0.1 on the host, its alias inside."""
+    if RUN_NETWORK:
+        wrapped = container.get_wrapped_container()
+        wrapped.reload()
+        endpoint = wrapped.attrs["NetworkSettings"]["Networks"][RUN_NETWORK]
+        # Docker's generated container names do not resolve on these networks; our aliases do.
+        aliases = [a for a in endpoint.get("Aliases") or [] if not wrapped.id.startswith(a)]
+        if not aliases:
+            raise AssertionError(f"{wrapped.name} has no alias on {RUN_NETWORK}")
+        return str(aliases[0]), port
+    return "127.0.0.1", int(container.get_exposed_port(port))
+
+
 def url_of(container: DockerContainer, port: int, path: str) -> str:
-    return f"http://127.0.0.1:{container.get_exposed_port(port)}{path}"
+    host, port = reach(container, port)
+    return f"http://{host}:{port}{path}"
 
 
 def http_get(url: str, timeout: float = 3.0) -> tuple[int, str]:
@@ -53,15 +80,16 @@ def http_post(url: str, timeout: float = 3.0) -> int:
 
 
 def wait_http(container: DockerContainer, port: int, path: str, *, timeout: float = 30.0,
-              accept: Callable[[str], bool] = lambda body: True) -> str:
-    """Poll GET 127.0.0.1:<published port><path> until it answers 200 with a body `accept` likes."""
-    url = url_of(container, port, path)
+              accept: Callable[[str], bool] = lambda body: True,
+              request_timeout: float = 3.0) -> str:
+    """Poll GET <path> on the container's port until it answers 200 with a body `accept` likes."""
     deadline = time.monotonic() + timeout
+    url = url_of(container, port, path)
     last = "no answer yet"
     while time.monotonic() < deadline:
         assert_running(container)
         try:
-            status, body = http_get(url)
+            status, body = http_get(url, timeout=request_timeout)
             if status == 200 and accept(body):
                 return body
             last = f"HTTP {status}: {body[:300]}"
@@ -86,9 +114,21 @@ def on_network(network: Any, *aliases: str) -> dict[str, Any]:
     return {"network": network, "network_aliases": list(aliases)}
 
 
+def expose(container: C, port: int) -> C:
+    """Publish `port` on 127.0.0.1 on the host; publish nothing inside the runner."""
+    if RUN_NETWORK:
+        container.ports.pop(str(port), None)
+    else:
+        publish_local(container, port)
+    return container
+
+
 @contextmanager
 def network() -> Iterator[Any]:
-    """A project-made, labelled bridge network, removed afterwards."""
+    """A project-made, labelled bridge network removed afterwards (inside the runner: the run's)."""
+    if RUN_NETWORK:
+        yield docker.from_env().networks.get(RUN_NETWORK)
+        return
     net = make_network()
     try:
         yield net
@@ -107,5 +147,12 @@ def running(container: C) -> Iterator[C]:
 
 
 def service(image: str, port: int, net: Any, *aliases: str) -> DockerContainer:
-    """A labelled container of one of our images on our network, its port on 127.0.0.1."""
-    return local_container(image, port, **on_network(net, *aliases))
+    """A labelled container of one of our images on our network, its port reachable from here.
+    Without `aliases` it gets a unique one (from the image's name)."""
+    names = aliases or (unique(image.split("/")[-1].split(":")[0]),)
+    return expose(local_container(image, **on_network(net, *names)), port)
+
+
+def unique(name: str) -> str:
+    """An alias no other container on a shared network (the runner's) can also carry."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"

@@ -8,8 +8,8 @@ import re
 import pytest
 from testcontainers.community.postgres import PostgresContainer
 
-from tests.images.support import network, on_network, running, service, wait_http
-from tests.support.containers import LABELS, image_tag, publish_local
+from tests.images.support import expose, network, on_network, running, service, unique, wait_http
+from tests.support.containers import LABELS, image_tag
 
 pytestmark = pytest.mark.docker
 
@@ -24,27 +24,32 @@ def test_node_exporter_serves_cpu_and_memory() -> None:
 
 @pytest.mark.timeout(120)
 def test_postgres_exporter_sees_real_postgres() -> None:
+    alias = unique("postgres")  # its name on the network, unique (the runner's network is shared)
     with network() as net:
         pg = PostgresContainer(image_tag("postgres"), username="exporter",
                                password="exp-Pw1", dbname="signals", driver=None,
-                               labels=dict(LABELS), **on_network(net, "postgres"))
-        publish_local(pg, 5432)
+                               labels=dict(LABELS), **on_network(net, alias))
+        expose(pg, 5432)
         exporter = service(image_tag("postgres-exporter"), 9187, net).with_env(
             "DATA_SOURCE_NAME",
-            "postgresql://exporter:exp-Pw1@postgres:5432/signals?sslmode=disable")
+            f"postgresql://exporter:exp-Pw1@{alias}:5432/signals?sslmode=disable")
         with running(pg), running(exporter):
             wait_http(exporter, 9187, "/metrics", timeout=40,
                       accept=lambda body: re.search(r"^pg_up 1$", body, re.M) is not None)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_postgres_exporter_reports_down_without_server() -> None:
-    """The check above can fail: with no server behind the name, pg_up is 0."""
+    """The check above can fail: with no server behind the name, pg_up is 0.
+
+    A scrape waits for the failed lookup of the name (slow on an internal network), so each
+    request gets more time here.
+    """
     with network() as net:
         exporter = service(image_tag("postgres-exporter"), 9187, net).with_env(
-            "DATA_SOURCE_NAME", "postgresql://x:y@postgres:5432/none?sslmode=disable")
+            "DATA_SOURCE_NAME", f"postgresql://x:y@{unique('postgres')}:5432/none?sslmode=disable")
         with running(exporter):
-            wait_http(exporter, 9187, "/metrics", timeout=30,
+            wait_http(exporter, 9187, "/metrics", timeout=90, request_timeout=30,
                       accept=lambda body: re.search(r"^pg_up 0$", body, re.M) is not None)
 
 

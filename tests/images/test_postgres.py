@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from testcontainers.community.postgres import PostgresContainer
 
-from tests.images.support import logs_of, network, on_network, running
-from tests.support.containers import LABELS, image_tag, publish_local
+from tests.images.support import expose, logs_of, network, on_network, reach, running, unique
+from tests.support.containers import LABELS, image_tag
 
 pytestmark = pytest.mark.docker
 
@@ -23,16 +23,16 @@ def postgres(net: Any, volume: str | None = None) -> PostgresContainer:
     """testcontainers' own PostgresContainer, unchanged, on our image and network."""
     container = PostgresContainer(image_tag("postgres"), username=USER, password=PASSWORD,
                                   dbname=DB, driver=None, labels=dict(LABELS),
-                                  **on_network(net, "postgres"))
-    publish_local(container, 5432)  # not 0.0.0.0, as its with_exposed_ports would
+                                  **on_network(net, unique("postgres")))
+    expose(container, 5432)  # on 127.0.0.1, not 0.0.0.0 as its with_exposed_ports would
     if volume:
         container.with_volume_mapping(volume, "/var/lib/postgresql/data", "rw")
     return container
 
 
 def dsn(container: PostgresContainer, password: str = PASSWORD) -> str:
-    port = container.get_exposed_port(5432)
-    return (f"host=127.0.0.1 port={port} user={USER} password={password} dbname={DB}"
+    host, port = reach(container, 5432)
+    return (f"host={host} port={port} user={USER} password={password} dbname={DB}"
             " connect_timeout=5")
 
 
