@@ -97,6 +97,10 @@ def _verdict(check_id: str, code: int, output: str) -> Check:
     if code == 0:
         success = [ln for ln in lines if "SUCCESS" in ln]
         return Check(check_id, Status.PASSED, "; ".join(success[:3]) or "exit 0")
-    problems = [ln for ln in lines if "FAILED" in ln or "error" in ln.lower()]
-    detail = "; ".join(problems[:4]) or (lines[-1] if lines else f"exit {code}")
+    problems: list[str] = []
+    for line in lines:  # promtool: "FAILED:" then the file's error and its lines
+        if line.startswith(("Checking ", "SUCCESS")) or line == "FAILED:" or line in problems:
+            continue
+        problems.append(line)
+    detail = " ".join(problems[:6]) or (lines[-1] if lines else f"exit {code}")
     return Check(check_id, Status.FAILED, detail[:800])
