@@ -32,8 +32,8 @@ def test_an_app_image_that_exits_at_start_fails_with_its_last_log_lines(
 
     client = docker.from_env()
     tag = f"finsig/app:exits-{tmp_path.name[-12:].lower()}"
-    dockerfile = (b'FROM finsig/app:0.1.0\n'
-                  b'ENTRYPOINT ["/bin/sh", "-c", "echo refusing to start: no config >&2; exit 3"]\n')
+    dockerfile = (b'FROM finsig/app:0.1.0\nENTRYPOINT ["/bin/sh", "-c", '
+                  b'"echo refusing to start: no config >&2; exit 3"]\n')
     try:
         client.images.build(fileobj=io.BytesIO(dockerfile), tag=tag, rm=True, pull=False,
                             network_mode="none", labels=run_labels("test-exits", "test"))

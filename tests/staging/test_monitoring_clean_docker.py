@@ -1,4 +1,4 @@
-"""The monitoring stage in the Prometheus image, and `finsig-runner clean` on real Docker objects."""
+"""The monitoring stage in the Prometheus image; `finsig-runner clean` on real Docker objects."""
 
 from __future__ import annotations
 
