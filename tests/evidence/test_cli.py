@@ -63,4 +63,7 @@ def test_validate_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     # the registry's real stages (typing, ...) were in no job: their checks are MISSING
     assert code == 1 and "validate: FAILED over 2 job(s), signed" in out
     assert "required typing." in out
-    assert main(["verify", str(tmp_path / "ci"), "--pubkey", keys.fingerprint]) == 0
+    assert main(["verify", str(tmp_path / "ci"), "--pubkey", keys.fingerprint]) == 1
+    out = capsys.readouterr().out
+    assert "files ....................... OK" in out  # the evidence itself is intact
+    assert "verify: FAILED at verdict: the evidence is intact; the run FAILED" in out

@@ -10,6 +10,7 @@ import pytest
 
 from finsig_runner import signing
 from finsig_runner.evidence.verify import Report, verify_dir
+from finsig_runner.model import Status
 
 from . import evidence_set as es
 from .conftest import Evidence
@@ -139,3 +140,14 @@ def test_require_signature_without_a_key_fails_the_run(tmp_path: Path) -> None:
     doc = json.loads((root / "artifacts" / "artifact-validation.json").read_bytes())
     assert doc["status"] == "FAILED"
     assert [f["id"] for f in doc["verdict"]["failures"]] == ["validate.signature"]
+
+
+def test_intact_evidence_of_a_failed_run_fails_at_the_verdict(tmp_path: Path) -> None:
+    keys = es.make_key(tmp_path / "keys")
+    root = es.workspace(tmp_path / "ws")
+    out = es.run(root, es.stages(coverage=Status.FAILED, tests=Status.FAILED),
+                 es.config(keys.private))
+    assert out.exit_code == 1
+    report = verify_dir(root, signing.load_public_key(keys.public), True)
+    assert [line.name for line in report.lines if line.result == "FAILED"] == ["verdict"]
+    assert report.failure is not None and "tests.coverage FAILED" in report.failure.detail

@@ -129,8 +129,16 @@ def _run(v: _Verifier) -> None:
     for step in _STEPS:
         step(v, doc)
     status = doc["status"]
-    v.add("verdict", NOTE if status == "PARTIAL" else OK,
-          f"{status}" + (" (partial run: no verdict; merge it)" if status == "PARTIAL" else ""))
+    if any(line.result == FAIL for line in v.lines):
+        v.add("verdict", NOTE, f"the document says {status}, but its evidence does not verify")
+    elif status == "PARTIAL":
+        v.add("verdict", NOTE, "PARTIAL (a partial run: no verdict; merge the jobs)")
+    elif status == "FAILED":
+        failures = doc["verdict"]["failures"] if doc["verdict"] else []
+        named = ", ".join(f"{f['id']} {f['status']}" for f in failures[:3])
+        v.add("verdict", FAIL, f"the evidence is intact; the run FAILED: {named}")
+    else:
+        v.add("verdict", OK, "PASSED")
 
 
 def _files(v: _Verifier, doc: dict[str, Any]) -> None:
