@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from finsig_runner.context import StageContext
+from finsig_runner.engine import Engine
 from finsig_runner.evidence.redaction import redact, redact_json, scan
 from finsig_runner.model import Check, StageInputs, StageResult, Status
+from finsig_runner.output import make_output
+from finsig_runner.plan import build_plan
+from finsig_runner.stages.registry import build_registry
+from finsig_runner.stages.validate import ValidateStage
 
 from . import evidence_set as es
 
@@ -43,6 +49,7 @@ class Chatty:
     always: bool = False
     uses_project_env: bool = False
     leak_raw: bool = False
+    raw_reason: bool = False
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs()
@@ -53,7 +60,8 @@ class Chatty:
         (ctx.reports / "lint-tool.txt").write_text(done.output)
         if self.leak_raw:  # a writer that bypasses redaction: validate must catch it
             (ctx.reports / "leak.txt").write_text(CANARY)
-        return StageResult(self.name, Status.PASSED, reason=done.output.strip(),
+        reason = os.environ["FINSIG_CANARY"] if self.raw_reason else done.output.strip()
+        return StageResult(self.name, Status.PASSED, reason=reason,
                            checks=[Check("lint.flake8", Status.PASSED, done.output.strip())])
 
 
@@ -92,3 +100,23 @@ def test_a_value_written_past_the_redaction_fails_the_run(tmp_path: Path,
     failure = doc["verdict"]["failures"][0]
     assert failure["id"] == "validate.secrets" and "reports/leak.txt" in failure["reason"]
     assert _holding(root) == ["reports/leak.txt"]  # only the file that leaked, named, not copied
+
+
+def test_the_console_lines_carry_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("FINSIG_CANARY", CANARY)
+    root = es.workspace(tmp_path / "ws")
+    fakes = [f for f in es.stages() if f.name != "lint"]
+    stages = [*fakes, Chatty(raw_reason=True)]
+    reg = build_registry([*stages, replace(ValidateStage.after(stages),  # type: ignore[arg-type]
+                                           make_sboms=es.fake_sboms)])
+    output = make_output(sys.stdout)
+    engine = Engine(reg, root, es.config(secret_env=("FINSIG_CANARY",)), observer=output,
+                    handle_signals=False)
+    try:
+        engine.run(build_plan(reg))
+    finally:
+        output.close()
+    printed = capsys.readouterr()
+    assert CANARY not in printed.out + printed.err
+    assert "[redacted:FINSIG_CANARY]" in printed.out

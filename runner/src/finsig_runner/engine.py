@@ -33,7 +33,7 @@ from finsig_runner.config_loader import to_json as config_json
 from finsig_runner.context import Cancelled, ProcessGroup, StageContext
 from finsig_runner.errors import ExitCode, ProjectEnvError, UsageError
 from finsig_runner.events import LOG_NAME, EventLog, rfc3339, utc_now
-from finsig_runner.evidence.redaction import redact_json
+from finsig_runner.evidence.redaction import redact, redact_json
 from finsig_runner.from_run import EarlierRun
 from finsig_runner.model import FileDigest, Stage, StageInputs, StageResult, Status
 from finsig_runner.plan import Plan
@@ -537,6 +537,9 @@ class Engine:
 
     def _finish(self, results: dict[str, StageResult], result: StageResult) -> None:
         """In the scheduler thread: record the result, its outputs and its end."""
+        secrets = self.config.secret_env  # also out of the console lines the observer prints
+        result.reason = redact(result.reason, secrets)
+        result.checks = [replace(c, detail=redact(c.detail, secrets)) for c in result.checks]
         results[result.stage] = result
         path = self.reports / "stages" / f"{result.stage}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
