@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib import metadata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,22 @@ def python_files(ctx: StageContext, dirs: tuple[str, ...] | list[str]) -> tuple[
 
 def config_files(ctx: StageContext) -> tuple[Path, ...]:
     return tuple(ctx.workspace / n for n in TOOL_CONFIG_FILES if (ctx.workspace / n).is_file())
+
+
+def existing(ctx: StageContext, names: tuple[str, ...]) -> tuple[Path, ...]:
+    """The configured files (e.g. locks) that exist."""
+    return tuple(p for p in (resolve(ctx, n) for n in names) if p.is_file())
+
+
+def runner_versions(*names: str) -> tuple[tuple[str, str], ...]:
+    """Versions of the runner's own tools, for a stage's cache key (no process started)."""
+    pairs: list[tuple[str, str]] = []
+    for name in names:
+        try:
+            pairs.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            pairs.append((name, "absent"))
+    return tuple(pairs)
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -31,6 +31,7 @@ from finsig_runner.stages._common import (
     now,
     resolve,
     runner_tool,
+    runner_versions,
     skipped,
     write_json,
 )
@@ -67,7 +68,11 @@ class BuildStage:
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         files = tuple(sorted(p for p in _project_files(ctx) if p.is_file()))
-        return StageInputs(files=files, config=(("wheelhouse", ctx.config.wheelhouse),))
+        return StageInputs(
+            files=files,
+            config=(("wheelhouse", ctx.config.wheelhouse),),
+            tools=runner_versions("build", "twine", "pip"),
+        )
 
     def run(self, ctx: StageContext) -> StageResult:
         started = now()

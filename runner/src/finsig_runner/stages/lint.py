@@ -20,6 +20,7 @@ from finsig_runner.stages._common import (
     resolve,
     skipped,
     runner_tool,
+    runner_versions,
     write_json,
 )
 
@@ -73,6 +74,7 @@ class LintStage:
         return StageInputs(
             files=python_files(ctx, ctx.config.sources) + config_files(ctx),
             config=(("sources", " ".join(ctx.config.sources)),),
+            tools=runner_versions("flake8", "pycodestyle", "pyflakes"),
         )
 
     def run(self, ctx: StageContext) -> StageResult:

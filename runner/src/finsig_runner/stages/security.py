@@ -29,6 +29,7 @@ from finsig_runner.stages._common import (
     python_files,
     resolve,
     runner_tool,
+    runner_versions,
     write_json,
 )
 
@@ -121,6 +122,7 @@ class SecurityStage:
                 ("vulndb_age_policy", cfg.vulndb_age_policy),
                 ("today", self.clock().isoformat()),
             ),
+            tools=runner_versions("bandit", "safety"),
         )
 
     def run(self, ctx: StageContext) -> StageResult:

@@ -15,6 +15,7 @@ from finsig_runner.stages._common import (
     config_files,
     digests,
     error,
+    existing,
     finish,
     listing,
     now,
@@ -47,7 +48,9 @@ class TestsStage:
     def inputs(self, ctx: StageContext) -> StageInputs:
         cfg = ctx.config
         return StageInputs(
-            files=python_files(ctx, [*cfg.sources, "tests"]) + config_files(ctx),
+            files=python_files(ctx, [*cfg.sources, "tests"])
+            + config_files(ctx)
+            + existing(ctx, (*cfg.requirements, *cfg.test_requirements)),
             config=(
                 ("coverage_min", str(cfg.coverage_min)),
                 ("pytest_args", " ".join(cfg.pytest_args)),

@@ -14,6 +14,7 @@ from finsig_runner.stages._common import (
     config_files,
     digests,
     error,
+    existing,
     finish,
     first_line_version,
     listing,
@@ -21,6 +22,7 @@ from finsig_runner.stages._common import (
     now,
     python_files,
     resolve,
+    runner_versions,
     skipped,
     write_json,
 )
@@ -67,8 +69,11 @@ class TypingStage:
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs(
-            files=python_files(ctx, ctx.config.sources) + config_files(ctx),
+            files=python_files(ctx, ctx.config.sources)
+            + config_files(ctx)
+            + existing(ctx, (*ctx.config.requirements, *ctx.config.test_requirements)),
             config=(("sources", " ".join(ctx.config.sources)),),
+            tools=runner_versions("mypy"),
         )
 
     def run(self, ctx: StageContext) -> StageResult:
