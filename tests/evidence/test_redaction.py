@@ -13,7 +13,7 @@ import pytest
 from finsig_runner.context import StageContext
 from finsig_runner.engine import Engine
 from finsig_runner.evidence.redaction import redact, redact_json, scan
-from finsig_runner.model import Check, StageInputs, StageResult, Status
+from finsig_runner.model import Check, Stage, StageInputs, StageResult, Status
 from finsig_runner.output import make_output
 from finsig_runner.plan import build_plan
 from finsig_runner.stages.registry import build_registry
@@ -107,9 +107,9 @@ def test_the_console_lines_carry_no_secret(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("FINSIG_CANARY", CANARY)
     root = es.workspace(tmp_path / "ws")
     fakes = [f for f in es.stages() if f.name != "lint"]
-    stages = [*fakes, Chatty(raw_reason=True)]
-    reg = build_registry([*stages, replace(ValidateStage.after(stages),  # type: ignore[arg-type]
-                                           make_sboms=es.fake_sboms)])
+    stages: list[Stage] = [*fakes, Chatty(raw_reason=True)]
+    validate = replace(ValidateStage.after(stages), make_sboms=es.fake_sboms)
+    reg = build_registry([*stages, validate])
     output = make_output(sys.stdout)
     engine = Engine(reg, root, es.config(secret_env=("FINSIG_CANARY",)), observer=output,
                     handle_signals=False)
