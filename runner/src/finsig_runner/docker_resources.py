@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -80,11 +81,12 @@ def _remove(client: Any, wanted: Callable[[Mapping[str, str]], bool], images: bo
             others: bool = True) -> Removal:
     out = Removal()
     flt = selector()
-    for container in client.containers.list(all=True, filters=flt) if others else []:
-        labels = container.labels or {}
-        if wanted(labels):
-            _try(out, "container", container.name, labels,
-                 partial(container.remove, force=True, v=True))
+    containers = [c for c in (client.containers.list(all=True, filters=flt) if others else [])
+                  if wanted(c.labels or {})]
+    with ThreadPoolExecutor(max_workers=8) as pool:  # in parallel: each removal waits on a kill
+        for container in containers:
+            pool.submit(_try, out, "container", container.name, container.labels or {},
+                        partial(container.remove, force=True, v=True))
     for network in client.networks.list(filters=flt) if others else []:
         labels = network.attrs.get("Labels") or {}
         if wanted(labels):
