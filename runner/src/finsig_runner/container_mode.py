@@ -33,6 +33,7 @@ from finsig_runner.reach import NETWORK_ENV
 
 ENTRYPOINT_ENV = "FINSIG_RUNNER_CONTAINER_ENTRYPOINT"
 RUNNER_ALIAS = "finsig-runner"
+DOCKERENV = Path("/.dockerenv")  # Docker puts it in every container (and these hosts carry one)
 _ID = re.compile(r"/containers/([0-9a-f]{64})/")
 _CGROUP_ID = re.compile(r"(?:docker[-/])([0-9a-f]{64})")
 
@@ -221,7 +222,7 @@ def run_network(
     env = os.environ if env is None else env
     entrypoint = env.get(ENTRYPOINT_ENV) == "1"
     os.environ.pop(ENTRYPOINT_ENV, None)  # the stages' children are not the entrypoint
-    if not entrypoint and not Path("/.dockerenv").exists():
+    if not entrypoint and not DOCKERENV.exists():
         yield None
         return
     try:
