@@ -67,3 +67,45 @@ def test_clean_removes_a_dead_runs_objects_and_keeps_a_live_one(
         docker_resources.remove_run(client, "test-clean-dead")
         docker_resources.remove_run(client, "test-clean-live")
         client.close()
+
+
+NODE_ONLY = """\
+services:
+  node-exporter:
+    image: finsig/node-exporter:0.1.0
+    ports: ["127.0.0.1::9100"]
+"""
+
+
+def test_inside_the_runner_services_join_its_network_by_alias_unpublished(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docker
+
+    from finsig_runner.compose import parse_compose
+    from finsig_runner.staging.report import DeployReport
+    from finsig_runner.staging.stack import Stack
+
+    client = docker.from_env()
+    run_id = f"test-inside-{tmp_path.name[-8:].lower()}"
+    # what finsig_runner.container_mode makes inside the runner container
+    runner_net = client.networks.create(f"finsig-run-{run_id}", driver="bridge", internal=True,
+                                        labels=docker_resources.run_labels(run_id, "runner"))
+    monkeypatch.setenv("FINSIG_RUNNER_NETWORK", runner_net.name)
+    project = parse_compose(NODE_ONLY, tmp_path)
+    stack = Stack(client, project, run_id, docker_resources.run_labels(run_id, "staging"),
+                  DeployReport(run_id), 60.0, lambda: False)
+    try:
+        stack.up()
+        running = stack.get("node-exporter")
+        running.wrapped.reload()
+        attrs = running.wrapped.attrs
+        assert list(attrs["NetworkSettings"]["Networks"]) == [runner_net.name]
+        assert "node-exporter" in attrs["NetworkSettings"]["Networks"][runner_net.name]["Aliases"]
+        assert not any(attrs["NetworkSettings"]["Ports"].values())  # nothing published
+        assert running.address(9100).url("/metrics") == "http://node-exporter:9100/metrics"
+        assert stack.down() == []
+        assert leftovers(run_id)["containers"] == []
+        assert leftovers(run_id)["networks"] == [runner_net.name]  # the runner's to remove
+    finally:
+        docker_resources.remove_run(client, run_id)
+        client.close()

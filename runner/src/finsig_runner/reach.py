@@ -1,7 +1,8 @@
 """THE one address helper: where a service of the run's stack answers, from where this code runs.
 
-Inside the runner container (FINSIG_RUNNER_NETWORK set) the runner joins the run's internal
-network and reaches a service by its alias and container port. On the host (development, the
+Inside the runner container the runner has created the run's internal network and joined it
+(finsig_runner.container_mode); FINSIG_RUNNER_NETWORK names it. Services started on that network
+are reached by their alias and container port. On the host (development, the
 project's tests) the network is a plain project-made bridge and every port is published on
 127.0.0.1 only: a service is reached at 127.0.0.1 and its published port. Never any other
 address (no bridge gateway, no container IP).
@@ -31,9 +32,14 @@ class Address:
         return f"http://{self.host}:{self.port}{path if path.startswith('/') else '/' + path}"
 
 
+def run_network(env: Mapping[str, str] | None = None) -> str | None:
+    """The run's network this process is on (inside the runner container), else None."""
+    return (os.environ if env is None else env).get(NETWORK_ENV, "").strip() or None
+
+
 def inside_runner(env: Mapping[str, str] | None = None) -> bool:
     """True when this process runs inside the runner container on the run's network."""
-    return bool((os.environ if env is None else env).get(NETWORK_ENV, "").strip())
+    return run_network(env) is not None
 
 
 def published_port(attrs: Mapping[str, Any], container_port: int, protocol: str = "tcp") -> int:

@@ -2,15 +2,15 @@
 
 Each service starts as soon as its dependencies meet their depends_on conditions (started or
 healthy), so independent services start in parallel. Every container, the network and every
-volume carry the run's labels. On the host the network is a plain bridge and ports are published
-on 127.0.0.1; inside the runner container (reach.inside_runner) the network is --internal, no port
-is published, and the runner's own container joins it to reach services by alias.
+volume carry the run's labels. On the host the stack gets a network of its own, a plain bridge,
+with ports published on 127.0.0.1. Inside the runner container the services join the run's
+internal network that the runner made and is on (FINSIG_RUNNER_NETWORK, see container_mode),
+no port is published, and services are reached by alias; that network is the runner's to remove.
 """
 
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -59,7 +59,6 @@ class Stack:
         self.volumes: dict[str, str] = {}
         self.services: dict[str, Running] = {}
         self._lock = threading.Lock()
-        self._joined: Any = None
 
     # --- bring-up ---------------------------------------------------------------------------
 
@@ -69,14 +68,19 @@ class Stack:
         if missing:
             raise StackError(missing[0].split(":")[0], f"image {', '.join(missing)} is not "
                              "here (never pulled: build it with `make images`)")
-        name = resource_name(self.run_id, "net")
-        network = Network(docker_network_kw={"driver": "bridge", "internal": self.inside,
-                                             "labels": dict(self.labels)})
-        network.name = name
-        self.network = network.create()
-        self.report.log(f"network {name} ({'internal' if self.inside else 'bridge'})")
-        if self.inside:
-            self._join_runner(name)
+        shared = reach.run_network()
+        if shared is not None:  # inside the runner: its network, already joined
+            network = Network()
+            network.name = shared
+            self.network = network
+            self.report.log(f"network {shared} (the run's internal network, services by alias)")
+        else:
+            name = resource_name(self.run_id, "net")
+            network = Network(docker_network_kw={"driver": "bridge",
+                                                 "labels": dict(self.labels)})
+            network.name = name
+            self.network = network.create()
+            self.report.log(f"network {name} (bridge, ports on 127.0.0.1)")
         for volume in self.project.volumes:
             vname = resource_name(self.run_id, volume)
             self.client.volumes.create(vname, labels={**self.project.volumes[volume],
@@ -173,13 +177,6 @@ class Stack:
             "ready_after_s": round(time.monotonic() - t0, 3)}
         self.report.log(f"{service.name} ready in {time.monotonic() - t0:.2f}s")
 
-    def _join_runner(self, network: str) -> None:
-        """Inside the runner: connect our own container to the run's network."""
-        me = self.client.containers.get(socket.gethostname())
-        self.client.networks.get(network).connect(me)
-        self._joined = me
-        self.report.log(f"runner container {me.short_id} joined {network}")
-
     # --- use --------------------------------------------------------------------------------
 
     def get(self, name: str) -> Running:
@@ -190,13 +187,6 @@ class Stack:
     def down(self) -> list[str]:
         """Remove every container, the network and the volumes of this run; what could not go."""
         errors: list[str] = []
-        import docker.errors
-
-        if self._joined is not None and self.network is not None:
-            try:
-                self.client.networks.get(self.network.name).disconnect(self._joined, force=True)
-            except docker.errors.APIError as exc:
-                errors.append(f"disconnect runner: {exc}")
         removal = docker_resources.remove_run(
             self.client, self.run_id, stage=self.labels.get(docker_resources.STAGE_LABEL),
             images=False)
@@ -207,7 +197,9 @@ class Stack:
 
     def left_over(self) -> Mapping[str, list[str]]:
         """What of this run still exists (should be nothing after down())."""
-        flt = docker_resources.selector(self.run_id)
+        stage = self.labels.get(docker_resources.STAGE_LABEL, "")
+        flt = {"label": [f"{docker_resources.RUN_LABEL}={self.run_id}",
+                         f"{docker_resources.STAGE_LABEL}={stage}"]}
         return {
             "containers": [c.name for c in self.client.containers.list(all=True, filters=flt)],
             "networks": [n.name for n in self.client.networks.list(filters=flt)],
