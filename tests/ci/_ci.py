@@ -38,13 +38,13 @@ def tool(name: str) -> str:
     return found
 
 
-def load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> dict[Any, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict), path
     return data
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
     """The `on:` mapping (YAML 1.1 reads the bare key `on` as True)."""
     on = workflow.get("on", workflow.get(True))
     if isinstance(on, str):

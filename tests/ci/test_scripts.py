@@ -91,7 +91,8 @@ def stand_ins(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 @pytest.mark.parametrize(("argv", "expected"), [
     (["build.sh", "--dry-run"], ["finsig-runner run --only build --dry-run"]),
-    (["reports.sh", "--jobs", "2"], ["finsig-runner run --only tests,lint,typing,security --jobs 2"]),
+    (["reports.sh", "--jobs", "2"],
+     ["finsig-runner run --only tests,lint,typing,security --jobs 2"]),
     (["validate.sh", "merge", "a", "b"], ["finsig-runner validate --merge a b"]),
     (["validate.sh", "verify", "d", "--pubkey", "k"], ["finsig-runner verify d --pubkey k"]),
     (["validate.sh", "log", "f"], ["finsig-runner verify-log f"]),
@@ -127,10 +128,11 @@ def test_bundle_refuses_without_a_key(stand_ins: tuple[dict[str, str], Path],
     assert not calls.exists()
 
 
-def test_bundle_takes_the_key_text_from_a_ci_secret(stand_ins: tuple[dict[str, str], Path],
-                                                     tmp_path: Path) -> None:
+def test_bundle_takes_the_key_text_from_a_ci_secret(
+    stand_ins: tuple[dict[str, str], Path], tmp_path: Path,
+) -> None:
     env, calls = stand_ins
-    env["FINSIG_BUNDLE_KEY"] = "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----"
+    env["FINSIG_BUNDLE_KEY"] = "-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----"
     out = tmp_path / "out" / "b.tar"
     done = subprocess.run([str(ROOT / "scripts/docker.sh"), "bundle", str(out)],  # nosec B603
                           env=env, capture_output=True, text=True, timeout=30)

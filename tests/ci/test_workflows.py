@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import subprocess  # nosec B404
 from pathlib import Path
-from typing import Any
 
 import pytest
 
