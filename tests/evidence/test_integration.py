@@ -14,17 +14,27 @@ import pytest
 
 from finsig_runner.evidence import sbom
 
-from ..runner.stages.project import WHEELHOUSE, make_project, make_vulndb
+from ..runner.stages.project import WHEELHOUSE, git, make_project, make_vulndb
 from . import evidence_set as es
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.timeout(900)]
 RUNNER = [sys.executable, "-m", "finsig_runner"]
 # The fixture has no Dockerfile.app and no monitoring/: those stages SKIP, which it allows.
 NO_DOCKER_STAGES = ["image.*", "monitoring.*", "staging.*"]
+# A secret the fixture's tests print (pytest -s): it must reach no file the run writes.
+CANARY = "canary-0b7e51d2-must-never-be-written"
+CANARY_TEST = """\
+import os
+
+
+def test_prints_the_secret() -> None:
+    print("the secret is", os.environ.get("FINSIG_CANARY"))
+"""
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINSIG_RUNNER_")}
+    env["FINSIG_CANARY"] = CANARY
     return subprocess.run(  # nosec B603 - fixed argv
         [*RUNNER, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=840)
 
@@ -33,7 +43,11 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not any(WHEELHOUSE.glob("pytest-*.whl")):
         pytest.skip(f"no wheelhouse at {WHEELHOUSE} (run `make wheelhouse`)")
-    return make_project(tmp_path_factory.mktemp("demo"))
+    root = make_project(tmp_path_factory.mktemp("demo"))
+    (root / "tests" / "test_canary.py").write_text(CANARY_TEST)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a test that prints a secret")
+    return root
 
 
 def test_full_run_signed_then_verified(project: Path, tmp_path: Path) -> None:
@@ -42,7 +56,9 @@ def test_full_run_signed_then_verified(project: Path, tmp_path: Path) -> None:
     done = _cli("run", "--workspace", str(project), "--jobs", "2",
                 "--set", f"wheelhouse={WHEELHOUSE}", "--set", f"vulndb={vulndb}",
                 "--set", f"signing_key={keys.private}", "--set", "require_signature=true",
-                "--set", f"allow_skipped={json.dumps(NO_DOCKER_STAGES)}", cwd=project)
+                "--set", f"allow_skipped={json.dumps(NO_DOCKER_STAGES)}",
+                "--set", 'secret_env=["FINSIG_CANARY"]', "--set", 'pytest_args=["-s"]',
+                cwd=project)
     doc = json.loads((project / "artifacts" / "artifact-validation.json").read_text())
     assert done.returncode == 0, (done.stdout[-3000:], doc["verdict"])
     assert doc["status"] == "PASSED" and doc["signing"]["signed"]
@@ -57,6 +73,11 @@ def test_full_run_signed_then_verified(project: Path, tmp_path: Path) -> None:
     prov = doc["provenance"]
     assert prov["signed"] and prov["subjects"] == ["artifacts/demo-0.1.0-py3-none-any.whl",
                                                    "artifacts/demo-0.1.0.tar.gz"]
+    assert "the secret is [redacted:FINSIG_CANARY]" in (
+        project / "reports" / "logs" / "tests.log").read_text()
+    holding = [p for sub in ("reports", "artifacts") for p in (project / sub).rglob("*")
+               if p.is_file() and CANARY.encode() in p.read_bytes()]
+    assert holding == [] and CANARY not in done.stdout + done.stderr
     checked = _cli("verify", str(project), "--pubkey", str(keys.public), "--require-signature",
                    cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout
