@@ -42,10 +42,10 @@ from finsig_runner.stages.staging import StagingStage  # noqa: E402
 METRICS = {
     "all_green_s": "time to all-green (bring-up until every service healthy)",
     "teardown_s": "teardown (every container, the network, the volume removed)",
-    "appdown_firing_s": "AppDown firing in Prometheus after the app stopped",
-    "appdown_alertmanager_s": "AppDown received by Alertmanager after the app stopped",
-    "postgresdown_firing_s": "PostgresDown firing in Prometheus after Postgres stopped",
-    "postgresdown_alertmanager_s": "PostgresDown received by Alertmanager after Postgres stopped",
+    "appdown_firing_s": "AppDown firing in Prometheus after `docker stop` of the app",
+    "appdown_alertmanager_s": "AppDown received by Alertmanager after `docker stop` of the app",
+    "postgresdown_firing_s": "PostgresDown firing in Prometheus after `docker stop` of Postgres",
+    "postgresdown_alertmanager_s": "PostgresDown in Alertmanager after `docker stop` of Postgres",
 }
 
 
@@ -143,7 +143,7 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], when: str) -> str:
         "AppDown and PostgresDown have `for: 10s` with 2 s scrape and evaluation intervals "
         "(monitoring/prometheus.yml): they cannot fire sooner than 10 s after the fault, and are "
         "expected within about 10–14 s. Latencies are measured from the moment `docker stop` "
-        "returned, by polling Prometheus' and Alertmanager's APIs every 0.5 s.",
+        "was issued, by polling Prometheus' and Alertmanager's APIs every 0.5 s.",
         "",
         "## Every run",
         "",

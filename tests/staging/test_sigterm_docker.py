@@ -1,4 +1,4 @@
-"""SIGTERM to a real runner process mid-staging: exit 130, stage ABORTED, nothing of the run left."""
+"""SIGTERM to a real runner process mid-staging: exit 130, ABORTED, nothing of the run left."""
 
 from __future__ import annotations
 
