@@ -54,8 +54,10 @@ class HealthyOrExited(WaitStrategy):
             status = state.get("Status", "")
             health = (state.get("Health") or {}).get("Status")
             if status in ("exited", "dead"):
+                tail = log_tail(wrapped)
+                last = (tail.splitlines() or [""])[-1].strip()[:300]
                 raise StackError(self.service, f"exited with status {state.get('ExitCode')} "
-                                 "before it was ready", log_tail(wrapped))
+                                 f"before it was ready; last log line: {last}", tail)
             if status == "running" and health in (None, "healthy"):
                 return
             if health == "unhealthy":
