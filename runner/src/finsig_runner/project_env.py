@@ -91,6 +91,7 @@ def offline_pip_env(wheels: Path) -> dict[str, str]:
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(wheels),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_CACHE_DIR": "1",  # nothing written to $HOME, which may not be writable
         # The machine's pip configuration (extra indexes, find-links, constraints) must not leak in.
         "PIP_CONFIG_FILE": os.devnull,
         # Anything that still tries the network meets a closed local port.

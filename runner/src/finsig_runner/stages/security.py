@@ -331,7 +331,11 @@ def _bandit(ctx: StageContext, raw_dir: Path) -> ToolOutcome:
 
 def _safety(ctx: StageContext, raw_dir: Path, db: _vulndb.VulnDB, locks: list[str]) -> ToolOutcome:
     outcome = ToolOutcome("safety")
-    version = ctx.run_tool([*runner_tool("safety"), "--version"], env=_NO_NETWORK, timeout=120)
+    # safety insists on a writable ~/.safety: give it one of its own, whoever runs the runner.
+    home = ctx.workspace / ".finsig-runner" / "safety-home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**_NO_NETWORK, "HOME": str(home)}
+    version = ctx.run_tool([*runner_tool("safety"), "--version"], env=env, timeout=120)
     lines = version.output.strip().splitlines()  # warnings first, the version last
     outcome.version = first_line_version(lines[-1] if lines else "")
     raw = raw_dir / "safety.json"
@@ -340,7 +344,7 @@ def _safety(ctx: StageContext, raw_dir: Path, db: _vulndb.VulnDB, locks: list[st
     for lock in locks:
         argv += ["-r", str(resolve(ctx, lock))]
     argv += ["--output", "json", "--save-json", str(raw)]
-    run = ctx.run_tool(argv, env=_NO_NETWORK)
+    run = ctx.run_tool(argv, env=env)
     if run.timed_out:
         outcome.error = f"timed out after {run.duration:.0f}s"
         return outcome
