@@ -39,7 +39,7 @@ while (($#)); do
   esac
 done
 
-SOURCE_DATE_EPOCH=${BASE_SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "$SELF" "$BASE_DIR")}
+SOURCE_DATE_EPOCH=${BASE_SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "$SELF" "$BASE_DIR" 2>/dev/null || true)}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 
 # The host's apt sources, passed to mmdebstrap as files (their contents become the chroot's sources).
