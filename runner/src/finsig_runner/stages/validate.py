@@ -9,7 +9,6 @@ See docs/evidence.md.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +19,7 @@ from finsig_runner import __version__
 from finsig_runner.context import StageContext
 from finsig_runner.errors import EvidenceError
 from finsig_runner.events import rfc3339, utc_now, verify
-from finsig_runner.evidence import document, gitinfo, redaction, sbom
+from finsig_runner.evidence import document, gitinfo, redaction, runner_image, sbom
 from finsig_runner.evidence.collect import DOCUMENT, LOG, RunRecord, StageRecord, read_run
 from finsig_runner.evidence.writer import PUBLIC_KEY
 from finsig_runner.evidence.verdict import Failure, Judgement, Policy, StageState, judge
@@ -33,7 +32,6 @@ from finsig_runner.evidence.writer import (
 )
 from finsig_runner.model import Check, FileDigest, Stage, StageInputs, StageResult, Status
 
-IMAGE_ID_ENV = "FINSIG_RUNNER_IMAGE_ID"  # set inside the runner image; absent on a host
 CHECKS = ("validate.schema", "validate.signature", "validate.sbom", "validate.secrets",
           "validate.verdict")
 MakeSboms = Callable[[sbom.RunTool, Path, Sequence[Path]], tuple[sbom.Outcome, sbom.Outcome]]
@@ -172,7 +170,7 @@ class ValidateStage:
         log = verify(ctx.workspace / LOG)
         return document.Content(
             kind="run", run_id=record.run_id, runner_version=__version__,
-            image_id=os.environ.get(IMAGE_ID_ENV) or None,
+            image_id=runner_image.image_id(),
             source=gitinfo.source(ctx.workspace), started=record.started,
             ended=rfc3339(utc_now()), partial=record.partial, stages=stages,
             judgement=judgement, allow_skipped=tuple(cfg.allow_skipped), files=(),
