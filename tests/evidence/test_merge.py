@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,28 @@ def test_merge_refuses_a_stage_run_twice_and_a_job_outside(tmp_path: Path,
     (tmp_path / "other").mkdir()
     with pytest.raises(UsageError, match="inside the workspace"):
         merge(tmp_path / "other", [one], es.config(keys.private), DECLARED)
+
+
+def test_forty_single_byte_changes_in_merged_evidence_are_all_caught(
+        tmp_path: Path, keys: signing.KeyPairFiles) -> None:
+    one, two = _jobs(tmp_path, keys.private)
+    merge(tmp_path, [one, two], es.config(keys.private), DECLARED)
+    trusted = signing.load_public_key(keys.public)
+    assert verify_dir(tmp_path, trusted, True).failure is None
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_size
+                   and "keys" not in p.parts and "requirements" not in p.parts)
+    rng = random.Random(8)
+    missed = []
+    for _ in range(40):
+        path = rng.choice(files)
+        original = path.read_bytes()
+        changed = bytearray(original)
+        offset = rng.randrange(len(original))
+        changed[offset] ^= rng.randrange(1, 256)
+        path.write_bytes(bytes(changed))
+        try:
+            if verify_dir(tmp_path, trusted, True).failure is None:
+                missed.append(f"{path.relative_to(tmp_path)}@{offset}")
+        finally:
+            path.write_bytes(original)
+    assert missed == []
