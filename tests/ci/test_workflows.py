@@ -105,12 +105,52 @@ def test_ci_validation_calls_the_others_in_parallel_and_merges() -> None:
     called = {job["uses"] for job in jobs.values() if "uses" in job}
     others = {f"./.github/workflows/{p.name}" for p in WORKFLOWS if p.stem != "ci-validation"}
     assert called == others
-    assert all("needs" not in job for job in jobs.values() if "uses" in job), "in parallel"
+    # in parallel, except deploy, which stages the wheel that build made
+    waiting = {name: job["needs"] for name, job in jobs.items() if "uses" in job and "needs" in job}
+    assert waiting == {"deploy": "build"}
+    assert jobs["deploy"]["with"] == {"build-artifact": "evidence-build"}
     verdict = jobs["verdict"]
     assert verdict["if"] == "${{ always() }}"
     assert set(verdict["needs"]) == {"tests", "lint", "security", "build", "deploy"}
     merges = [s["run"] for s in verdict["steps"] if "validate --merge" in s.get("run", "")]
-    assert merges
+    assert merges == ["finsig-runner validate --merge evidence/evidence-*"]
+
+
+def _github_evidence() -> dict[str, list[str]]:
+    """Artifact name -> the stages its job ran, for every job the verdict can merge when
+    ci-validation runs (it gives deploy a build-artifact, so deploy's own build is skipped)."""
+    found: dict[str, list[str]] = {}
+    for path in WORKFLOWS:
+        for job in load(path)["jobs"].values():
+            if job.get("if") == "${{ inputs.build-artifact == '' }}":
+                continue
+            names = [s["with"]["name"] for s in job.get("steps", [])
+                     if s.get("uses", "").startswith("actions/upload-artifact@")]
+            runs = [s["run"] for s in job.get("steps", [])
+                    if "finsig-runner run" in s.get("run", "")]
+            for name in names:
+                if name.startswith("evidence-"):
+                    found.setdefault(name, []).extend(
+                        stage for run in runs for stage in stage_names(run.split()))
+    return found
+
+
+def test_github_merge_holds_every_stage_exactly_once() -> None:
+    """validate --merge refuses a stage run by two jobs and reports one run by none as MISSING."""
+    evidence = _github_evidence()
+    stages = [stage for names in evidence.values() for stage in names]
+    assert sorted(stages) == sorted(set(STAGES) - {"validate"}), evidence
+
+
+def test_gitlab_merge_holds_every_stage_exactly_once() -> None:
+    gitlab = load(GITLAB)
+    (merge,) = [line for line in gitlab["validate"]["script"] if "validate --merge" in line]
+    dirs = merge.split("--merge", 1)[1].split()
+    jobs = [d.removeprefix("evidence/") for d in dirs]
+    assert set(gitlab["validate"]["needs"]) == set(jobs)
+    stages = [stage for job in jobs for line in gitlab[job]["script"]
+              for stage in stage_names(line.split())]
+    assert sorted(stages) == sorted(set(STAGES) - {"validate"}), stages
 
 
 def test_docker_pipeline_builds_on_the_machine_and_pushes_only_to_a_configured_registry() -> None:
