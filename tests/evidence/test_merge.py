@@ -150,3 +150,27 @@ def test_forty_single_byte_changes_in_merged_evidence_are_all_caught(
         finally:
             path.write_bytes(original)
     assert missed == []
+
+
+def test_an_unsigned_merge_of_jobs_without_validate(tmp_path: Path) -> None:
+    """As the CI workflows do it: `run --only X` jobs (no validate), merged without a key; a
+    stage imported with --from is counted once, in the job that ran it."""
+    fakes = es.stages()
+    build_job = es.workspace(tmp_path / "evidence" / "build")
+    es.run(build_job, fakes, es.config(), only=["build"])
+    later = es.workspace(tmp_path / "evidence" / "rest")
+    consumer = es.Fake("image", ("image.build",), requires=("build",))
+    out = es.run(later, [*fakes, consumer], es.config(),
+                 only=["tests", "lint", "security", "image"], from_dir=build_job)
+    assert out.results["image"].status is Status.PASSED
+    declared = {**DECLARED, "image": ("image.build",)}
+    written = merge(tmp_path, [build_job, later], es.config(), declared)
+    doc = written.document
+    assert written.errors == () and doc["status"] == "PASSED", doc["verdict"]
+    assert doc["signing"]["signed"] is False and doc["provenance"]["path"].endswith(".json")
+    owners = {s["name"]: s["run_id"] for s in doc["stages"]}
+    assert owners["build"] == doc["jobs"][0]["run_id"]
+    stmt = json.loads((tmp_path / "artifacts" / "provenance.intoto.json").read_text())
+    names = [s["name"] for s in stmt["subject"]]
+    assert names == ["demo-0.1.0-py3-none-any.whl", "demo-0.1.0.tar.gz"]
+    assert verify_dir(tmp_path, None).failure is None

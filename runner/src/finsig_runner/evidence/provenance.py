@@ -51,11 +51,9 @@ class Invocation:
 def statement(
     files: Iterable[FileDigest], locks: Sequence[FileDigest], source: Source, run: Invocation
 ) -> dict[str, Any]:
-    subjects = [
-        {"name": f.path.rsplit("/", 1)[1], "digest": {"sha256": f.sha256}}
-        for f in sorted(files, key=lambda f: f.path)
-        if is_subject(f.path)
-    ]
+    # a merge sees one wheel in several jobs (built in one, imported by the next): named once
+    named = {(f.path.rsplit("/", 1)[1], f.sha256) for f in files if is_subject(f.path)}
+    subjects = [{"name": name, "digest": {"sha256": digest}} for name, digest in sorted(named)]
     resolved: list[dict[str, Any]] = [
         {"uri": f"file:{lock.path}", "name": lock.path, "digest": {"sha256": lock.sha256}}
         for lock in locks

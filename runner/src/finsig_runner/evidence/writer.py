@@ -69,6 +69,7 @@ def write_provenance(root: Path, files: Sequence[FileDigest], locks: Sequence[Pa
     stmt = provenance.statement(files, lock_digests, content.source, run)
     data = provenance.encode(stmt)
     signed, unsigned = root / provenance.SIGNED_NAME, root / provenance.UNSIGNED_NAME
+    signed.parent.mkdir(parents=True, exist_ok=True)
     if signer.key is not None:
         signed.write_bytes(signing.sign_envelope(data, signing.IN_TOTO_PAYLOAD_TYPE, signer.key))
         unsigned.unlink(missing_ok=True)
