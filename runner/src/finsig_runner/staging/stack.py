@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
@@ -64,6 +65,9 @@ class Stack:
 
     def up(self) -> None:
         """Start every service; raises StackError naming the first service that failed."""
+        # Cleanup is ours (labels, teardown, `clean`): testcontainers' reaper image cannot be
+        # pulled here, so it must never be tried, whatever the environment says.
+        testcontainers_config.ryuk_disabled = True
         missing = [s.image for s in self.project.services.values() if not self._has(s.image)]
         if missing:
             raise StackError(missing[0].split(":")[0], f"image {', '.join(missing)} is not "
