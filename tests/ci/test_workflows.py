@@ -180,3 +180,22 @@ def test_gitlab_runs_the_same_stages_on_the_runner_image_with_reports() -> None:
     github = {name for where, argv in runner_commands() if not where.startswith(GITLAB.name)
               for name in stage_names(argv)}
     assert lab == github
+
+
+DOCKER_STAGES = {"tests", "image", "staging"}
+
+
+def test_jobs_that_need_the_images_run_where_they_are() -> None:
+    """tests (PostgreSQL for finsig's tests), image (FROM finsig/base) and staging (the service
+    images) need an engine holding the project's images: the finsig-docker machines."""
+    for path in WORKFLOWS:
+        for job_id, job in load(path)["jobs"].items():
+            runs = [s["run"] for s in job.get("steps", [])
+                    if "finsig-runner run" in s.get("run", "")]
+            if {n for r in runs for n in stage_names(r.split())} & DOCKER_STAGES:
+                assert job["runs-on"] == ["self-hosted", "linux", "finsig-docker"], job_id
+    for job_id, job in load(GITLAB).items():
+        if isinstance(job, dict) and "script" in job:
+            named = {n for line in job["script"] for n in stage_names(str(line).split())}
+            if named & DOCKER_STAGES:
+                assert job["tags"] == ["finsig-docker"], job_id
