@@ -85,6 +85,7 @@ class TestsStage:
             f"--cov-report=xml:{cov_xml}",
             f"--cov-report=html:{cov_html}",
             "--cov-report=term",
+            "--cov-fail-under=0",  # the project's own threshold must not turn into a test failure
             *ctx.config.pytest_args,
         ]
         data_file = ctx.workspace / ".finsig-runner" / ".coverage"
