@@ -45,7 +45,7 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 # The host's apt sources, passed to mmdebstrap as files (their contents become the chroot's sources).
 sources=()
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-  [[ -s "$f" ]] && sources+=("$f")
+  if [[ -s "$f" ]]; then sources+=("$f"); fi
 done
 if ((${#sources[@]} == 0)); then
   echo "build-base: no apt sources found in /etc/apt/sources.list*" >&2
