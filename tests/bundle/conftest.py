@@ -62,7 +62,7 @@ def second_engine() -> Iterator[Any]:
     """An empty second dockerd (own data/exec roots, pidfile, socket; no bridge, no iptables);
     stopped and its directory deleted when the session ends."""
     if os.geteuid() != 0:
-        pytest.skip("a second dockerd needs root")
+        pytest.fail("a second dockerd needs root: run the suite as root (make test)")
     from tests.support.second_engine import start_second_engine
 
     engine = start_second_engine(wait=60.0)

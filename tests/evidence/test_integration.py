@@ -42,7 +42,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not any(WHEELHOUSE.glob("pytest-*.whl")):
-        pytest.skip(f"no wheelhouse at {WHEELHOUSE} (run `make wheelhouse`)")
+        pytest.fail(f"no wheelhouse at {WHEELHOUSE} (run `make wheelhouse`)")
     root = make_project(tmp_path_factory.mktemp("demo"))
     (root / "tests" / "test_canary.py").write_text(CANARY_TEST)
     git(root, "add", "-A")

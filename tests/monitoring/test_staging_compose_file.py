@@ -7,11 +7,6 @@ ships.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
-import subprocess  # noqa: S404 - the validators are command-line tools
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,54 +14,31 @@ import pytest
 import yaml
 
 from finsig_runner.compose import load_compose
+from tests.support.compose_tools import ROOT, check_compose_schema, docker_compose_config
 
-ROOT = Path(__file__).resolve().parents[2]
 STAGING = ROOT / "docker-compose.staging.yml"
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def docker_compose(compose_file: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`docker-compose -f FILE config ...` with exactly the given variables (and no engine)."""
-    binary = shutil.which("docker-compose")
-    if binary is None:
-        pytest.skip("docker-compose (Debian's 1.29) is not installed here")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FINSIG_APP")}
-    environment.update(env, DOCKER_HOST="unix:///nonexistent/docker.sock")
-    return subprocess.run(  # noqa: S603
-        [binary, "-f", str(compose_file), "config", *args],
-        capture_output=True, text=True, env=environment, cwd=ROOT, timeout=50, check=False,
-    )
-
-
-def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
-    if importlib.util.find_spec("check_jsonschema") is None:
-        pytest.skip("check-jsonschema (dev tier) is not installed in this environment")
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-         str(path)],
-        capture_output=True, text=True, timeout=50, check=False,
-    )
-
-
 def test_docker_compose_config_accepts_the_file() -> None:
-    result = docker_compose(STAGING, "-q")
+    result = docker_compose_config(STAGING, "-q")
     assert result.returncode == 0, result.stderr
     assert "WARNING" not in result.stderr, result.stderr
 
 
 def test_the_file_is_valid_against_the_compose_spec_schema() -> None:
-    result = check_jsonschema(STAGING)
+    result = check_compose_schema(STAGING)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_a_misspelt_key_fails_both_validators(tmp_path: Path) -> None:
     broken = tmp_path / "docker-compose.yml"
     broken.write_text("services:\n  app:\n    image: a:1\n    helthcheck: {test: x}\n")
-    schema = check_jsonschema(broken)
+    schema = check_compose_schema(broken)
     assert schema.returncode != 0
     assert "helthcheck" in schema.stdout
-    compose = docker_compose(broken, "-q")
+    compose = docker_compose_config(broken, "-q")
     assert compose.returncode != 0
     assert "helthcheck" in compose.stderr
 
@@ -75,7 +47,7 @@ def test_a_misspelt_key_fails_both_validators(tmp_path: Path) -> None:
 def test_the_stage_reads_what_docker_compose_reads(app_image: str | None) -> None:
     """Our parser and docker-compose agree on every service, including the app image override."""
     env = {"FINSIG_APP_IMAGE": app_image} if app_image else {}
-    result = docker_compose(STAGING, **env)
+    result = docker_compose_config(STAGING, **env)
     assert result.returncode == 0, result.stderr
     normalized: dict[str, Any] = yaml.safe_load(result.stdout)["services"]
     project = load_compose(STAGING, env=env)

@@ -76,7 +76,7 @@ def _safety() -> str:
     beside = Path(sys.executable).parent / "safety"
     found = str(beside) if beside.exists() else shutil.which("safety")
     if not found:
-        pytest.skip("safety is not installed in this environment")
+        pytest.fail("safety is not installed in this environment: run `make deps`")
     return found
 
 

@@ -31,7 +31,7 @@ class Demo:
 @pytest.fixture(scope="package")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     if not any(WHEELHOUSE.glob("pytest-*.whl")):
-        pytest.skip(f"no wheelhouse at {WHEELHOUSE} (run `make wheelhouse`)")
+        pytest.fail(f"no wheelhouse at {WHEELHOUSE} (run `make wheelhouse`)")
     root = make_project(tmp_path_factory.mktemp("demo"))
     vulndb = make_vulndb(tmp_path_factory.mktemp("vulndb"))
     bin_dir = project_env.prepare(context(root, "project-env"))

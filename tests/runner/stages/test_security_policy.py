@@ -94,10 +94,8 @@ def test_bandit_threshold_decides_on_low_findings(demo: Demo) -> None:
 REAL_DB = REPO / "vulndb"
 
 
-@pytest.mark.skipif(
-    not (REAL_DB / "finsig-vulndb.json").is_file(), reason="no ./vulndb (run `make vulndb`)"
-)
 def test_the_project_database_flags_the_vulnerable_pin(demo: Demo) -> None:
+    assert (REAL_DB / "finsig-vulndb.json").is_file(), "no ./vulndb: run `make vulndb`"
     with planted(demo.root, VULNERABLE):
         status, reason, report = run(demo, vulndb=str(REAL_DB))
     assert status is Status.FAILED and "idna==3.6 PYSEC-2024-60" in reason

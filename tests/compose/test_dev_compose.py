@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess  # nosec B404 - the validators under test
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.compose_tools import ROOT, check_compose_schema, docker_compose_config
+
 COMPOSE = ROOT / "docker-compose.yml"
-
-
-def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # nosec B603 - fixed argv
-        argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
-    )
+pytestmark = pytest.mark.timeout(60)
 
 
 def _compose() -> dict[str, Any]:
@@ -29,20 +20,12 @@ def _compose() -> dict[str, Any]:
 
 
 def test_valid_against_the_compose_spec_schema() -> None:
-    checker = Path(sys.executable).with_name("check-jsonschema")
-    if not checker.exists():  # inside the runner image only the ci tier is installed
-        pytest.skip("check-jsonschema (dev tier) is not installed in this environment")
-    result = _run([str(checker), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)])
+    result = check_compose_schema(COMPOSE)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.docker
 def test_docker_compose_accepts_it() -> None:
-    compose = shutil.which("docker-compose")
-    if not compose and os.environ.get("FINSIG_RUNNER_NETWORK"):  # inside the runner image
-        pytest.skip("docker-compose (Debian's 1.29, a host tool) is not in the runner image")
-    assert compose, "docker-compose (Debian's 1.29) is needed to validate docker-compose.yml"
-    result = _run([compose, "--file", str(COMPOSE), "config", "--quiet"])
+    result = docker_compose_config(COMPOSE, "--quiet")
     assert result.returncode == 0, result.stderr
 
 
