@@ -68,8 +68,9 @@ created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 
 input_key=$({
   echo "version=$VERSION base=$base_id epoch=$SOURCE_DATE_EPOCH"
+  # A cache file that vanishes meanwhile (others running the code) must not stop the build.
   find "${INPUTS[@]}" "$VULNDB" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
-    LC_ALL=C sort -z | xargs -0 sha256sum
+    LC_ALL=C sort -z | { xargs -0 sha256sum 2>/dev/null || true; }
   find images/runner -type f -printf '%P %m\n' | LC_ALL=C sort
 } | sha256sum | cut -d' ' -f1)
 
@@ -90,6 +91,18 @@ if ((KEEP == 0)); then trap 'rm -rf "$ctx"' EXIT; fi
 cp Dockerfile.runner "$ctx/Dockerfile"
 cp -p images/runner/entrypoint.sh "$ctx/entrypoint.sh"
 cp -r "$VULNDB" "$ctx/vulndb"
+
+# The docker CLI (the project's tests and scripts call it; the stages use the SDK): only
+# /usr/bin/docker out of Debian's docker.io package, from apt's cache or downloaded by apt.
+deb=$(find /var/cache/apt/archives "$OUT/deb" -maxdepth 1 -name 'docker.io_*.deb' 2>/dev/null | sort | tail -n1)
+if [[ -z "$deb" ]]; then
+  mkdir -p "$OUT/deb"
+  (cd "$OUT/deb" && apt-get download docker.io >/dev/null 2>&1) || die "cannot get Debian's docker.io package"
+  deb=$(find "$OUT/deb" -maxdepth 1 -name 'docker.io_*.deb' | sort | tail -n1)
+fi
+mkdir -p "$ctx/bin"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$ctx/bin" --strip-components=3 ./usr/bin/docker
+docker_cli=$(basename "$deb" .deb)
 
 started=$(date +%s)
 # The runner wheel: hatchling from the wheelhouse, no index (reproducible under SOURCE_DATE_EPOCH).
@@ -118,12 +131,18 @@ copy_pinned() {
 
 # The tools: the ci tier, and pip (from the build tier) to replace the venv's seeded pip.
 copy_pinned "$TOOLS_LOCK" "$ctx/wheels"
+copy_pinned requirements/build.txt "$ctx/wheels"
 awk '/^pip==/ {p = 1; print; next} p && /^ +--hash/ {print; next} {p = 0}' requirements/build.txt \
   >"$ctx/wheels/pip.txt"
 grep -q -- '--hash=sha256:' "$ctx/wheels/pip.txt" || die "no hashed pip line in requirements/build.txt"
 cp -n "$WHEELHOUSE"/pip-*.whl "$ctx/wheels/"
 {
   cat "$TOOLS_LOCK"
+  # The build tier's packages the ci tier lacks (hatchling & co., not pip): finsig's own
+  # build-app-image.sh, which the project's tests call, builds the wheel with --no-isolation.
+  awk -v skip="$(grep -o '^[A-Za-z0-9_.-]*==' "$TOOLS_LOCK" | tr '[:upper:]' '[:lower:]' | tr '\n' ' ') pip== " '
+    /^[A-Za-z0-9]/ {name = tolower(substr($0, 1, index($0, "==") + 1)); p = index(" " skip, " " name " ") == 0}
+    /^[A-Za-z0-9]/ || /^ +--hash/ {if (p) print}' requirements/build.txt
   echo "finsig-runner==$VERSION \\"
   echo "    --hash=sha256:$(sha256sum "$runner_wheel" | cut -d' ' -f1)"
 } >"$ctx/wheels/requirements.txt"
@@ -159,6 +178,7 @@ docker build --network none --quiet \
   --build-arg "REVISION=$revision" \
   --build-arg "CREATED=$created" \
   --label "org.finsig.inputs=$input_key" \
+  --label "org.finsig.docker-cli=$docker_cli" \
   --tag "$TAG" --tag finsig-runner:latest "$ctx" >/dev/null
 new_id=$(docker image inspect --format '{{.Id}}' "$TAG")
 if [[ -n "$old_id" && "$old_id" != "$new_id" ]]; then
