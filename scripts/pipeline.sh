@@ -41,6 +41,7 @@ fi
 tty=()
 if [[ -t 0 && -t 1 ]]; then tty=(--tty --interactive); fi
 
+started=$(date +%s)
 code=0
 docker run --rm "${tty[@]}" \
   --volume "$PWD":/workspace \
@@ -49,8 +50,11 @@ docker run --rm "${tty[@]}" \
 
 verdict=FAILED
 ((code == 0)) && verdict=PASSED
-if [[ -f $REPORT ]]; then
+# Only a report this run wrote counts (a run refused before it started leaves an older one).
+if [[ -f $REPORT ]] && (($(stat -c %Y "$REPORT") >= started)); then
   where="validation report: $PWD/$REPORT"
+elif [[ -f $REPORT ]]; then
+  where="no validation report from this run ($REPORT is older than the run)"
 else
   where="no validation report ($REPORT was not written)"
 fi
