@@ -8,6 +8,8 @@ machine. Not part of the tests (a run takes about a minute).
 
     .venv/bin/python benchmarks/staging.py --runs 10            # writes docs/performance.md
     .venv/bin/python benchmarks/staging.py --runs 2 --output -  # print only
+    .venv/bin/python benchmarks/staging.py --runs 10 --raw /tmp/raw.json --note "..."
+    .venv/bin/python benchmarks/staging.py --render /tmp/raw.json   # the doc again, no runs
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def render(rows: list[dict[str, Any]], info: dict[str, str], when: str) -> str:
+def render(rows: list[dict[str, Any]], info: dict[str, str], when: str, note: str = "") -> str:
     ok = [r for r in rows if r["status"] == "PASSED"]
     lines = [
         "# Performance: the staging stage",
@@ -124,6 +126,7 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], when: str) -> str:
         f"{info['kernel']}, Docker engine {info['docker']}, Python {info['python']}.  ",
         f"Commit: `{info['commit']}`.",
         "",
+        *([note, ""] if note else []),
         "## Summary (seconds, PASSED runs)",
         "",
         "| Measurement | median | min | max | stdev | n |",
@@ -170,9 +173,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-image", default="", help="default: the compose file's")
     parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"),
                         help="where to write the Markdown ('-' prints it)")
+    parser.add_argument("--note", default="", help="a paragraph for the doc (load, context)")
+    parser.add_argument("--raw", help="also write every run's numbers to this JSON file")
+    parser.add_argument("--commit", help="with --render: the commit the runs used (default HEAD)")
+    parser.add_argument("--render", metavar="RAW",
+                        help="do not run: render the doc from a --raw file written before")
     args = parser.parse_args(argv)
-    rows = [one_run(i + 1, args.app_image) for i in range(args.runs)]
-    text = render(rows, machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    if args.render:
+        rows = json.loads(Path(args.render).read_text(encoding="utf-8"))
+    else:
+        rows = [one_run(i + 1, args.app_image) for i in range(args.runs)]
+    if args.raw:
+        Path(args.raw).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    info = machine()
+    if args.commit:
+        info["commit"] = args.commit
+    text = render(rows, info, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), args.note)
     if args.output == "-":
         print(text)
     else:
