@@ -50,12 +50,16 @@ def test_base_image_is_reproducible(tmp_path: Path) -> None:
 
         infos = [json.loads((out / "build-info.json").read_text()) for out in outs]
         rootfs = [sha256(out / "rootfs.tar") for out in outs]
-        ids = [client.images.get(tag).id for tag in tags]
+        images = [client.images.get(tag) for tag in tags]
+        ids = [image.id for image in images]
 
         assert rootfs[0] == rootfs[1], "rootfs tars differ"
         assert [info["rootfs_sha256"] for info in infos] == rootfs
         assert infos[0]["config_digest"] == infos[1]["config_digest"]
         assert ids[0] == ids[1] == infos[0]["config_digest"]
+        # what Docker made of it: created = SOURCE_DATE_EPOCH, the rootfs tar as the one layer
+        assert images[0].attrs["Created"] == infos[0]["created"]
+        assert images[0].attrs["RootFS"]["Layers"] == [f"sha256:{rootfs[0]}"]
         for out in outs:
             assert not list((out / "tmp").glob("*")), "mmdebstrap's temp directory was left behind"
     finally:
