@@ -68,14 +68,27 @@ def test_an_alert_rule_that_does_not_load_fails_naming_prometheus(
     assert leftovers(ctx.run_id) == NOTHING
 
 
+# Loads (promtool check rules passes) but fails at every evaluation: both series get the same
+# labels, which an instant vector cannot hold.
+EVAL_ERROR_GROUP = """
+  - name: broken-at-evaluation
+    rules:
+      - alert: Duplicates
+        expr: label_replace(label_replace(up, "instance", "x", "", ""), "job", "x", "", "")
+"""
+
+
 @pytest.mark.timeout(150)
-def test_a_target_that_cannot_be_scraped_fails_the_targets_check(
+def test_an_unscrapeable_target_and_a_rule_that_errors_fail_their_checks(
         tmp_path: Path, swept: list[str]) -> None:
+    # one stack for both cases: they are independent checks of the same run
     compose = staging_copy(tmp_path / "ws")
     config = compose.parent / "monitoring" / "prometheus.yml"
     config.write_text(config.read_text() + (
         "\n  - job_name: ghost\n    static_configs:\n"
         "      - targets: [\"node-exporter:9999\"]\n"))
+    rules = compose.parent / "monitoring" / "alert_rules.yml"
+    rules.write_text(rules.read_text().rstrip("\n") + "\n" + EVAL_ERROR_GROUP)
     ctx = make_ctx(tmp_path, "staging", **_fast(compose, staging_check_timeout=8))
     swept.append(ctx.run_id)
     result = StagingStage().run(ctx)
@@ -83,6 +96,9 @@ def test_a_target_that_cannot_be_scraped_fails_the_targets_check(
     checks = {c.id: c for c in result.checks}
     assert checks["staging.targets"].status is Status.FAILED
     assert "ghost http://node-exporter:9999/metrics down" in checks["staging.targets"].detail
+    assert checks["staging.rules"].status is Status.FAILED
+    assert "broken-at-evaluation/Duplicates err: " in checks["staging.rules"].detail
+    assert "same labelset" in checks["staging.rules"].detail
     assert checks["staging.up"].status is Status.PASSED
     assert checks["staging.teardown"].status is Status.PASSED
     assert leftovers(ctx.run_id) == NOTHING
