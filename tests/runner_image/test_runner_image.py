@@ -1,8 +1,9 @@
 """The runner image run exactly as users run it: over a fixture project, a failing one, an
 interrupted one, and a clean clone of this repository (the whole pipeline, once per session).
 
-Durations measured on 2 cores (docs/runner-image.md): fixture run ~80 s, failing ~80 s,
-SIGTERM ~60 s, clone ~?? s.
+Durations measured on 2 cores shared with other work (docs/runner-image.md): the fixture run
+66-77 s (shared by three tests), the failing one 45-54 s, SIGTERM 31-58 s, the clone's whole
+pipeline 139-211 s (shared); the module about 5 minutes.
 """
 
 from __future__ import annotations
@@ -133,12 +134,15 @@ def test_clean_clone_of_this_repository_passes(clone_run: ImageRun) -> None:
     validation = clone_run.validation()
     assert validation["status"] == "PASSED"
     assert validation["partial"] is False
-    # Every stage this version registers ran and PASSED over the repository itself.
+    # Every stage this version registers ran and PASSED over the repository itself (the report
+    # lists the stages before `validate`, which writes it and whose verdict is `status`).
     from finsig_runner.stages.registry import STAGES
 
     stages = validation["stages"]
     assert isinstance(stages, list)
-    assert {s["name"]: s["status"] for s in stages} == {name: "PASSED" for name in STAGES}
+    assert {s["name"]: s["status"] for s in stages} == {
+        name: "PASSED" for name in STAGES if name != "validate"}
+    assert "validate" in STAGES
     assert leftovers(clone_run.run_id) == []
 
 
