@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -41,31 +42,32 @@ def test_clean_removes_a_dead_runs_objects_and_keeps_a_live_one(
     import docker
 
     client = docker.from_env()
-    dead = {**docker_resources.run_labels("test-clean-dead", "staging"),
+    suffix = uuid.uuid4().hex[:8]  # two suites may share an engine
+    dead_id, live_id = f"test-clean-dead-{suffix}", f"test-clean-live-{suffix}"
+    dead = {**docker_resources.run_labels(dead_id, "staging"),
             docker_resources.PID_LABEL: "999999999"}  # no such process
-    live = docker_resources.run_labels("test-clean-live", "staging")
+    live = docker_resources.run_labels(live_id, "staging")
     try:
-        net = client.networks.create("finsig-test-clean-dead", labels=dead)
-        client.volumes.create("finsig-test-clean-dead", labels=dead)
+        client.networks.create(f"finsig-{dead_id}", labels=dead)
+        client.volumes.create(f"finsig-{dead_id}", labels=dead)
         client.containers.create("finsig/base:0.1.0", ["true"], labels=dead,
-                                 network_mode="none", name="finsig-test-clean-dead")
+                                 network_mode="none", name=f"finsig-{dead_id}")
         client.containers.create("finsig/base:0.1.0", ["true"], labels=live,
-                                 network_mode="none", name="finsig-test-clean-live")
+                                 network_mode="none", name=f"finsig-{live_id}")
         # --run: a test must not touch other runs on a shared engine
-        assert main(["clean", "--run", "test-clean-dead"]) == 0
-        assert main(["clean", "--run", "test-clean-live"]) == 0
+        assert main(["clean", "--run", dead_id]) == 0
+        assert main(["clean", "--run", live_id]) == 0
         out = capsys.readouterr().out
-        assert "removed  run test-clean-dead: process 999999999 is gone" in out
-        assert f"kept     run test-clean-live: process {os.getpid()} is still running" in out
-        assert leftovers("test-clean-dead") == {"containers": [], "networks": [], "volumes": [],
-                                                "images": []}
-        assert leftovers("test-clean-live")["containers"] == ["finsig-test-clean-live"]
-        assert main(["clean", "--run", "test-clean-live", "--force"]) == 0
-        assert leftovers("test-clean-live")["containers"] == []
-        del net
+        assert f"removed  run {dead_id}: process 999999999 is gone" in out
+        assert f"kept     run {live_id}: process {os.getpid()} is still running" in out
+        assert leftovers(dead_id) == {"containers": [], "networks": [], "volumes": [],
+                                      "images": []}
+        assert leftovers(live_id)["containers"] == [f"finsig-{live_id}"]
+        assert main(["clean", "--run", live_id, "--force"]) == 0
+        assert leftovers(live_id)["containers"] == []
     finally:
-        docker_resources.remove_run(client, "test-clean-dead")
-        docker_resources.remove_run(client, "test-clean-live")
+        docker_resources.remove_run(client, dead_id)
+        docker_resources.remove_run(client, live_id)
         client.close()
 
 
