@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,12 @@ def test_an_app_image_that_exits_at_start_fails_with_its_last_log_lines(
     import docker
 
     client = docker.from_env()
-    tag = f"finsig/app:exits-{tmp_path.name[-12:].lower()}"
+    tag = f"finsig/app:exits-{uuid.uuid4().hex[:10]}"  # unique: suites may share an engine
     dockerfile = (b'FROM finsig/app:0.1.0\nENTRYPOINT ["/bin/sh", "-c", '
                   b'"echo refusing to start: no config >&2; exit 3"]\n')
     try:
         client.images.build(fileobj=io.BytesIO(dockerfile), tag=tag, rm=True, pull=False,
-                            network_mode="none", labels=run_labels("test-exits", "test"))
+                            network_mode="none", labels=run_labels(tag, "test"))
         ctx = make_ctx(tmp_path, "staging", **_fast(staging_copy(tmp_path / "ws"),
                                                     staging_app_image=tag))
         swept.append(ctx.run_id)
