@@ -1,4 +1,4 @@
-"""The runner's configuration: one frozen dataclass, layered CLI > environment > pyproject > defaults.
+"""The runner's configuration: one frozen dataclass, layered CLI > env > pyproject > defaults.
 
 Loading and schema validation live in finsig_runner.config_loader; this module only declares the
 keys and their defaults, so that every stage reads typed fields and never a dict.
@@ -20,7 +20,7 @@ class RunnerConfig:
     coverage_min: float = 80.0
     # Extra arguments given to pytest by the `tests` stage.
     pytest_args: tuple[str, ...] = ()
-    # Lock files that pin what ships (scanned by `security`, installed into the project environment).
+    # Lock files that pin what ships (scanned by `security`, installed into the project env).
     requirements: tuple[str, ...] = ("requirements/core.txt",)
     # Lock files with the project's test dependencies (installed into the project environment).
     test_requirements: tuple[str, ...] = ("requirements/test.txt",)
@@ -57,7 +57,7 @@ class RunnerConfig:
     # compose file's default).
     staging_app_image: str = ""
     # `validate` (docs/evidence.md): the check ids (fnmatch patterns) the verdict requires, the ones
-    # only reported, and those whose SKIPPED still counts as passing (`staging.*` for a whole stage).
+    # only reported, and those whose SKIPPED still counts as passing (`staging.*`: a whole stage).
     required_checks: tuple[str, ...] = ("*",)
     optional_checks: tuple[str, ...] = ("image.reproducible",)
     allow_skipped: tuple[str, ...] = ()

@@ -93,7 +93,7 @@ class StageContext:
     def project_tool(self, name: str) -> str:
         """Path of an executable inside the project environment."""
         if self.project_bin is None:
-            raise RuntimeError(f"stage {self.stage} needs the project environment, which was not made")
+            raise RuntimeError(f"stage {self.stage} needs the project environment; none was made")
         return str(self.project_bin / name)
 
     def run_tool(
@@ -104,7 +104,7 @@ class StageContext:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> ToolRun:
-        """Run one tool, appending its output to this stage's log. Never raises on a non-zero exit."""
+        """Run one tool, appending its output to this stage's log; a non-zero exit is not raised."""
         if self.processes.cancelled.is_set():
             raise Cancelled(self.stage)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

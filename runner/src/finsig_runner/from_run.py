@@ -7,13 +7,13 @@ an output is imported only when its bytes still hash to what the log says.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from finsig_runner.errors import ChainBrokenError, FromDirError
 from finsig_runner.events import LOG_NAME, iter_records, verify
+from finsig_runner.hashing import sha256_file
 from finsig_runner.model import FileDigest, Status
 
 
@@ -70,7 +70,7 @@ class EarlierRun:
             path = self.root / out.path
             if not path.is_file():
                 return f"{out.path} (missing)"
-            if _sha256(path) != out.sha256:
+            if sha256_file(path) != out.sha256:
                 return f"{out.path} (sha256 differs from the event log)"
         return None
 
@@ -79,11 +79,3 @@ class EarlierRun:
             target = workspace / out.path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(self.root / out.path, target)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

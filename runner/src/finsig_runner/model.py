@@ -7,7 +7,6 @@ input files, config keys, tools) and returns a StageResult; nothing else decides
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,11 +39,9 @@ class FileDigest:
 
     @classmethod
     def of(cls, path: Path, workspace: Path) -> FileDigest:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return cls(str(path.relative_to(workspace)), path.stat().st_size, digest.hexdigest())
+        from finsig_runner.hashing import sha256_file
+
+        return cls(str(path.relative_to(workspace)), path.stat().st_size, sha256_file(path))
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "size": self.size, "sha256": self.sha256}
@@ -109,7 +106,7 @@ class Stage(Protocol):
 
     name: str
     requires: tuple[str, ...]  # prerequisite stage names
-    checks: tuple[str, ...]  # check ids this stage can report, e.g. ("tests.junit", "tests.coverage")
+    checks: tuple[str, ...]  # check ids it can report, e.g. ("tests.pass", "tests.coverage")
     always: bool  # run even after failures (validate)
     uses_project_env: bool  # needs the project virtual environment
 

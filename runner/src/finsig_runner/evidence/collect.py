@@ -7,7 +7,6 @@ reads each job's finished run the same way.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from finsig_runner.errors import EvidenceError
 from finsig_runner.events import LOG_NAME, LogVerification, iter_records, verify
+from finsig_runner.hashing import sha256_file
 from finsig_runner.model import Status
 
 DOCUMENT = "artifacts/artifact-validation.json"
@@ -23,14 +23,6 @@ LOG = f"artifacts/{LOG_NAME}"
 # Written after the document (or being written): covered by the seal and the log's tail instead.
 AFTER_DOCUMENT = (LOG, DOCUMENT, DOCUMENT + ".dsse", SEAL, SEAL + ".dsse",
                   "reports/stages/validate.json")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from finsig_runner.config import RunnerConfig
 from finsig_runner.errors import EvidenceError, UsageError
 from finsig_runner.events import line_hash, rfc3339, utc_now
 from finsig_runner.evidence import document, gitinfo
-from finsig_runner.evidence.collect import DOCUMENT, LOG, SEAL, RunRecord, read_run, sha256_file
+from finsig_runner.evidence.collect import DOCUMENT, LOG, SEAL, RunRecord, read_run
 from finsig_runner.evidence.verdict import Failure, Policy, StageState, judge
+from finsig_runner.hashing import sha256_file
 from finsig_runner.evidence.writer import (
     Signer,
     Written,

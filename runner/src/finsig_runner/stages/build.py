@@ -9,7 +9,6 @@ artifacts/, artifacts/build-hash.txt (sha256sum format), and reports/build-repor
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -20,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from finsig_runner.context import StageContext
+from finsig_runner.hashing import sha256_file
 from finsig_runner.model import Check, StageInputs, StageResult, Status
 from finsig_runner.project_env import offline_pip_env
 from finsig_runner.stages import _archives
@@ -49,14 +49,6 @@ _NO_NETWORK = {
     "NO_PROXY": "",
 }
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class BuildStage:
@@ -110,7 +102,7 @@ class BuildStage:
                 outs.append(out)
             files = sorted(p.name for p in outs[0].iterdir())
             result.checks.append(Check("build.build", Status.PASSED, ", ".join(files)))
-            hashes = {name: sha256(outs[0] / name) for name in files}
+            hashes = {name: sha256_file(outs[0] / name) for name in files}
             summary["files"] = hashes
             has_wheel = any(f.endswith(".whl") for f in files)
             if not has_wheel or not any(f.endswith(".tar.gz") for f in files):
@@ -257,7 +249,7 @@ def _compare(a: Path, b: Path) -> str:
     if names_a != names_b:
         return f"the builds made different files: {names_a} vs {names_b}"
     for name in names_a:
-        if sha256(a / name) != sha256(b / name):
+        if sha256_file(a / name) != sha256_file(b / name):
             where = _archives.first_difference(a / name, b / name)
             return f"{name} differs between two builds ({where})"
     return ""

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from finsig_runner.hashing import sha256_file
 from finsig_runner.vulndb import osv, safetydb
 from finsig_runner.vulndb.model import Converted, Skipped, SourceInfo, VulnDbError
 
@@ -23,14 +24,6 @@ OSV_SUFFIXES = (".yaml", ".yml", ".json")
 OSV_LICENCE = "CC-BY-4.0"
 OSV_ATTRIBUTION = "Python Packaging Advisory Database, (c) the PyPA advisory database contributors"
 _SKIP_DIRS = {".git", ".github", "__pycache__"}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _tree_files(root: Path) -> list[Path]:
@@ -47,7 +40,7 @@ def tree_sha256(root: Path) -> str:
     output of `find . -type f | sort | xargs sha256sum`, without ./ and .git)."""
     digest = hashlib.sha256()
     for path in _tree_files(root):
-        digest.update(f"{file_sha256(path)}  {path.relative_to(root).as_posix()}\n".encode())
+        digest.update(f"{sha256_file(path)}  {path.relative_to(root).as_posix()}\n".encode())
     return digest.hexdigest()
 
 
@@ -122,7 +115,7 @@ def convert_source(path: Path, label: str | None = None, date: str | None = None
     if not path.exists():
         raise VulnDbError(f"{path}: no such file or directory")
     skipped = Skipped()
-    sha256 = tree_sha256(path) if path.is_dir() else file_sha256(path)
+    sha256 = tree_sha256(path) if path.is_dir() else sha256_file(path)
     osv_files: list[tuple[str, bytes]] = []
     safety_full: tuple[str, bytes] | None = None
     version: str | None = None
