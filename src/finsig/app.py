@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finsig import __version__
 from finsig.metrics import Metrics
-from finsig.problems import problems_from_errors
+from finsig.problems import duplicate_dates_in_body, problems_from_errors
 from finsig.routes import invalid, router
 from finsig.runtime import Runtime
 from finsig.settings import Settings
@@ -65,7 +65,8 @@ class RequestMetricsMiddleware:
 
 async def _validation_failed(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # nosec B101
-    return invalid(problems_from_errors(exc.errors()))
+    problems = problems_from_errors(exc.errors())
+    return invalid(problems + duplicate_dates_in_body(exc.body, problems))
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

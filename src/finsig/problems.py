@@ -36,3 +36,33 @@ def problem_from_error(error: Mapping[str, Any]) -> Problem:
 
 def problems_from_errors(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
     return [problem_from_error(error) for error in errors]
+
+
+def duplicate_dates(dates: Sequence[object]) -> list[Problem]:
+    """One problem for each row whose date an earlier row already has (None: no valid date)."""
+    first_seen: dict[object, int] = {}
+    problems: list[Problem] = []
+    for index, date in enumerate(dates):
+        if date is None:
+            continue
+        if date in first_seen:
+            message = f"duplicates row {first_seen[date]}"
+            problems.append(Problem(row=index, field="date", message=message))
+        else:
+            first_seen[date] = index
+    return problems
+
+
+def duplicate_dates_in_body(body: Any, problems: Sequence[Problem]) -> list[Problem]:
+    """Duplicate dates of a batch that failed validation for other reasons, so that the 422
+    lists them too. Rows whose date is itself a problem are left out."""
+    if not isinstance(body, list):
+        return []
+    bad_dates = {p.row for p in problems if p.field == "date"}
+    dates: list[object] = [
+        row.get("date")
+        if isinstance(row, dict) and isinstance(row.get("date"), str) and index not in bad_dates
+        else None
+        for index, row in enumerate(body)
+    ]
+    return duplicate_dates(dates)

@@ -21,6 +21,7 @@ from finsig.models import (
     SignalOut,
     SignalsOut,
 )
+from finsig.problems import duplicate_dates
 from finsig.runtime import Runtime
 from finsig.signals import PricePoint, SignalParams, compute_signals
 
@@ -61,19 +62,6 @@ async def metrics(request: Request) -> Response:
     return Response(_runtime(request).metrics.render(), media_type=CONTENT_TYPE)
 
 
-def _duplicate_dates(rows: PriceBatch) -> list[Problem]:
-    first_seen: dict[object, int] = {}
-    problems: list[Problem] = []
-    for index, row in enumerate(rows):
-        if row.date in first_seen:
-            problems.append(
-                Problem(row=index, field="date", message=f"duplicates row {first_seen[row.date]}")
-            )
-        else:
-            first_seen[row.date] = index
-    return problems
-
-
 @router.post(
     "/v1/instruments/{symbol}/prices",
     response_model=IngestResult,
@@ -82,7 +70,7 @@ def _duplicate_dates(rows: PriceBatch) -> list[Problem]:
 async def ingest_prices(
     request: Request, symbol: Symbol, rows: Annotated[PriceBatch, Body()]
 ) -> IngestResult | JSONResponse:
-    duplicates = _duplicate_dates(rows)
+    duplicates = duplicate_dates([row.date for row in rows])
     if duplicates:
         return invalid(duplicates)
     runtime = _runtime(request)

@@ -74,6 +74,24 @@ def test_duplicate_dates_are_problems(client: TestClient) -> None:
     assert [(p["row"], p["field"]) for p in problems] == [(1, "date"), (2, "date")]
 
 
+def test_duplicate_dates_are_listed_beside_other_problems(client: TestClient) -> None:
+    batch = [
+        {"date": "2024-01-02", "close": 1.0},
+        {"date": "2024-01-02", "close": -1},
+        {"date": "2024-02-30", "close": 1.0},
+        {"date": "2024-02-30", "close": 1.0},
+    ]
+    response = client.post("/v1/instruments/ACME/prices", json=batch)
+    assert response.status_code == 422
+    problems = [(p["row"], p["field"], p["message"]) for p in response.json()["problems"]]
+    assert (1, "date", "duplicates row 0") in problems
+    assert (1, "close", "Input should be greater than 0") in problems
+    # an invalid date is reported as invalid, not also as a duplicate
+    assert sorted((row, field) for row, field, _ in problems) == [
+        (1, "close"), (1, "date"), (2, "date"), (3, "date")]
+    assert not [m for row, _, m in problems if row in (2, 3) and m.startswith("duplicates")]
+
+
 def test_empty_and_oversized_batches(client: TestClient) -> None:
     assert client.post("/v1/instruments/ACME/prices", json=[]).status_code == 422
     too_many = [{"date": "2024-01-02", "close": 1.0}] * 10_001
