@@ -87,9 +87,11 @@ def build_plan(
         # prerequisites of prerequisites are the earlier run's business: only direct ones matter
         mode = "only"
     else:
-        wanted = list(stages) if stages else list(registry)
-        wanted += [n for n, s in registry.items() if s.always]
-        selected = _closure(registry, wanted)
+        selected = _closure(registry, list(stages) if stages else list(registry))
+        # an always-run stage joins without its own prerequisites (validate requires every
+        # stage: pulling them in would turn `--stages lint` into a full run); it waits for
+        # whichever of them run, as with --only
+        selected |= {n for n, s in registry.items() if s.always}
         external = set()
         mode = "stages" if stages else "full"
     ordered = topological(registry, selected)

@@ -32,8 +32,13 @@ def test_full_plan_is_topological_in_registry_order() -> None:
 def test_stages_adds_prerequisites_and_always_stages() -> None:
     reg = registry(*_graph().values())
     plan = build_plan(reg, ["staging"])
-    assert set(plan.stages) == {"build", "image", "monitoring", "staging", "validate",
-                                "tests", "lint"}  # validate brings its own prerequisites
+    # validate joins, but not its own prerequisites (tests, lint): `--stages` stays partial
+    assert plan.stages == ("build", "image", "monitoring", "staging", "validate")
+    assert plan.partial and plan.mode == "stages"
+    plan = build_plan(reg, ["lint"])
+    assert plan.stages == ("lint", "validate") and plan.partial
+    plan = build_plan(reg, ["validate"])  # named: its prerequisites come with it
+    assert set(plan.stages) == set(reg) and not plan.partial
     plan = build_plan(registry(*[s for n, s in _graph().items() if n != "validate"]), ["image"])
     assert plan.stages == ("build", "image") and plan.partial
 
