@@ -31,8 +31,9 @@ Builds $TAG (and finsig-runner:latest) FROM $BASE offline (docker build --networ
   --keep-context   keep the build context in $OUT/context (removed by default)
 Needs $BASE (make base), $WHEELHOUSE/ (make wheelhouse) and $VULNDB/ (built here with
 scripts/vulndb.sh when missing). Environment: FINSIG_PYTHON (default .venv/bin/python),
-FINSIG_WHEELHOUSE, FINSIG_VULNDB, SOURCE_DATE_EPOCH (default: time of the last commit that
-changed the inputs).
+FINSIG_WHEELHOUSE, FINSIG_VULNDB, RUNNER_SOURCE_DATE_EPOCH (default: time of the last commit
+that changed the inputs; an inherited SOURCE_DATE_EPOCH is ignored, so that commits elsewhere do
+not rebuild the image).
 USAGE
 }
 
@@ -55,9 +56,9 @@ fi
 base_id=$(docker image inspect --format '{{.Id}}' "$BASE" 2>/dev/null) ||
   die "base image $BASE does not exist (run 'make base')"
 
-if [[ -z "${SOURCE_DATE_EPOCH:-}" ]]; then
-  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct -- "${INPUTS[@]}" 2>/dev/null || true)
-fi
+# Not an inherited SOURCE_DATE_EPOCH: make exports the last commit's time, so every commit anywhere
+# in the repository would change the input key and rebuild the image in the next `make images`.
+SOURCE_DATE_EPOCH=${RUNNER_SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "${INPUTS[@]}" 2>/dev/null || true)}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 revision=$(git log -1 --format=%H -- "${INPUTS[@]}" 2>/dev/null || true)
 revision=${revision:-unknown}
