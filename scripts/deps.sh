@@ -34,7 +34,8 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
 
-scripts/wheelhouse.sh
+# The venv's own pip downloads: Debian's python3 may have no pip module at all.
+PYTHON=.venv/bin/python scripts/wheelhouse.sh
 
 stamp=.venv/.finsig-deps
 want=$(cat requirements/*.txt pyproject.toml runner/pyproject.toml | sha256sum | cut -d' ' -f1)

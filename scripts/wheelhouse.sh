@@ -13,13 +13,28 @@ if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   exit 0
 fi
 
-PY=${PYTHON:-python3}
 mkdir -p "$DEST"
 stamp="$DEST/.locks.sha256"
 want=$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   echo "wheelhouse: up to date ($(find "$DEST" -name '*.whl' | wc -l) wheels in $DEST)"
   exit 0
+fi
+# A Python with pip: $PYTHON, else the project venv's (scripts/deps.sh creates it first), else
+# python3. Debian's python3 has no pip module unless python3-pip is installed.
+if [[ -n "${PYTHON:-}" ]]; then
+  candidates=("$PYTHON")
+else
+  candidates=(.venv/bin/python python3)
+fi
+PY=""
+for candidate in "${candidates[@]}"; do
+  if "$candidate" -m pip --version >/dev/null 2>&1; then PY=$candidate; break; fi
+done
+if [[ -z "$PY" ]]; then
+  echo "wheelhouse: no pip in ${candidates[*]}: run 'make deps' (it creates .venv, which has pip)" >&2
+  echo "wheelhouse: or install pip for python3 (Debian: apt-get install python3-pip), then retry." >&2
+  exit 1
 fi
 for tier in "${TIERS[@]}"; do
   echo "wheelhouse: $tier"
