@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from finsig_runner.commands.run import describe
 from finsig_runner.errors import UnknownStageError
 from finsig_runner.plan import build_plan, parse_names
 from finsig_runner.stages import registry as real_registry
@@ -41,6 +42,14 @@ def test_stages_adds_prerequisites_and_always_stages() -> None:
     assert set(plan.stages) == set(reg) and not plan.partial
     plan = build_plan(registry(*[s for n, s in _graph().items() if n != "validate"]), ["image"])
     assert plan.stages == ("build", "image") and plan.partial
+
+
+def test_dry_run_plan_names_only_the_prerequisites_an_always_stage_waits_for() -> None:
+    reg = registry(*_graph().values())
+    lines = describe(build_plan(reg, ["lint"]), reg)
+    assert lines == ["plan (stages, partial):", "  lint", "  validate after lint [always]"]
+    lines = describe(build_plan(reg, ["image"]), reg)
+    assert "  image after build" in lines
 
 
 def test_only_takes_exactly_the_named_and_lists_external_prerequisites() -> None:

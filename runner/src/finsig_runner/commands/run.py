@@ -54,7 +54,10 @@ def describe(plan: Plan, reg: Mapping[str, Stage]) -> list[str]:
         lines.append("  project-env   (made once, before the first stage that needs it)")
     for name in plan.stages:
         stage = reg[name]
-        after = f" after {', '.join(stage.requires)}" if stage.requires else ""
+        # an always-run stage waits only for the prerequisites this run has
+        waits = [r for r in stage.requires
+                 if not stage.always or r in plan.stages or r in plan.external]
+        after = f" after {', '.join(waits)}" if waits else ""
         flags = " [always]" if stage.always else ""
         lines.append(f"  {name}{after}{flags}")
     for name in plan.external:
