@@ -28,7 +28,8 @@ Builds $TAG FROM $BASE offline, from a context with the finsig wheel and the whe
                    building one from src/ with '$PY -m build --wheel --no-isolation'
   --tag TAG        tag for the image (default $TAG)
   --base TAG       base image (default $BASE); it must exist locally, nothing is pulled
-  --context DIR    prepare the build context in DIR (created, must be empty) and keep it
+  --context DIR    prepare the build context in DIR (created; empty, or an earlier context
+                   of this script, which is replaced) and keep it
   --prepare-only   only prepare the context (needs --context); build it yourself with
                    docker build --network none --build-arg BASE_IMAGE=... DIR
   --force          build even when an image with the same inputs exists
@@ -99,7 +100,12 @@ fi
 
 if [[ -n "$CONTEXT" ]]; then
   mkdir -p "$CONTEXT"
-  [[ -z "$(ls -A "$CONTEXT")" ]] || die "context directory $CONTEXT is not empty"
+  # A context this script prepared before (exactly Dockerfile and wheels/) is replaced, so
+  # `make app-context` can run again; anything else in the directory is never deleted.
+  if [[ "$(find "$CONTEXT" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')" == "Dockerfile wheels " ]]; then
+    rm -rf "${CONTEXT:?}/Dockerfile" "${CONTEXT:?}/wheels"
+  fi
+  [[ -z "$(ls -A "$CONTEXT")" ]] || die "context directory $CONTEXT is not empty (and not an earlier app context)"
   ctx=$CONTEXT
 else
   mkdir -p build
