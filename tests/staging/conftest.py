@@ -54,7 +54,10 @@ def leftovers(run_id: str) -> dict[str, list[str]]:
     try:
         flt = selector(run_id)
         return {
-            "containers": [c.name for c in client.containers.list(all=True, filters=flt)],
+            # the low-level list: no inspect per container, so one removed meanwhile (the
+            # stage tearing down while a test polls) is not a 404 from the helper itself
+            "containers": sorted(str(c["Names"][0]).lstrip("/")
+                                 for c in client.api.containers(all=True, filters=flt)),
             "networks": [n.name for n in client.networks.list(filters=flt)],
             "volumes": [v.name for v in client.volumes.list(filters=flt)],
             "images": [i.id for i in client.images.list(filters=flt)],

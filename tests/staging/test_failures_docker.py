@@ -121,3 +121,17 @@ def test_an_interrupt_during_bring_up_tears_the_stack_down(
     log = (tmp_path / "reports" / "deploy-report.log").read_text()
     assert "interrupted: tearing down" in log
     assert leftovers(ctx.run_id) == NOTHING
+
+
+@pytest.mark.timeout(60)
+def test_a_compose_key_the_stage_does_not_understand_is_an_error_naming_it(
+        tmp_path: Path, swept: list[str]) -> None:
+    compose = staging_copy(tmp_path / "ws")
+    text = compose.read_text()
+    compose.write_text(text.replace("  app:\n", "  app:\n    restart: unless-stopped\n", 1))
+    ctx = make_ctx(tmp_path, "staging", **_fast(compose))
+    swept.append(ctx.run_id)
+    result = StagingStage().run(ctx)
+    assert result.status is Status.ERROR
+    assert "services.app.restart: unsupported key 'restart'" in result.reason
+    assert leftovers(ctx.run_id) == NOTHING  # nothing was started

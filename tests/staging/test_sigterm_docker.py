@@ -1,4 +1,4 @@
-"""SIGTERM to a real runner process mid-staging: exit 130, ABORTED, nothing of the run left."""
+"""SIGINT or SIGTERM to a real runner process mid-staging: exit 130, ABORTED, nothing left."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ pytestmark = [pytest.mark.docker]
 
 
 @pytest.mark.timeout(120)
-def test_sigterm_during_staging_tears_the_stack_down(tmp_path: Path) -> None:
-    run_id = f"test-sigterm-{uuid.uuid4().hex[:8]}"
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_staging_tears_the_stack_down(tmp_path: Path, signum: int) -> None:
+    name = signal.Signals(signum).name
+    run_id = f"test-{name.lower()}-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "TESTCONTAINERS_RYUK_DISABLED": "true"}
     child = subprocess.Popen(  # noqa: S603 - fixed argv
         [sys.executable, "-m", "tests.staging.engine_child", str(tmp_path), run_id,
@@ -31,7 +33,7 @@ def test_sigterm_during_staging_tears_the_stack_down(tmp_path: Path) -> None:
             assert child.poll() is None, child.stdout.read() if child.stdout else ""
             assert time.monotonic() < deadline, "the stack never started"
             time.sleep(0.3)
-        child.send_signal(signal.SIGTERM)
+        child.send_signal(signum)
         out, _ = child.communicate(timeout=60)
         left = leftovers(run_id)  # before the sweep below, which is only a last resort
     finally:
@@ -40,6 +42,6 @@ def test_sigterm_during_staging_tears_the_stack_down(tmp_path: Path) -> None:
         sweep_run(run_id)
     text = out.decode()
     assert child.returncode == 130, text
-    assert "OUTCOME INTERRUPTED ABORTED interrupted (SIGTERM)" in text
+    assert f"OUTCOME INTERRUPTED ABORTED interrupted ({name})" in text
     assert "interrupted: tearing down" in (tmp_path / "reports" / "deploy-report.log").read_text()
     assert left == {"containers": [], "networks": [], "volumes": [], "images": []}
