@@ -147,3 +147,54 @@ def test_the_deploy_report_is_timestamped_and_carries_each_check(tmp_path: Path)
     assert doc["checks"][0]["seconds"] == 0.25
     assert doc["measurements"] == {"all_green_s": 7.5}
     assert doc["logs"]["app"] == "line one\nline two"
+
+
+class _Wrapped:
+    """A docker SDK container stand-in: a fixed State and log lines."""
+
+    def __init__(self, state: dict[str, Any], logs: bytes = b"line one\nline two\n") -> None:
+        self.attrs = {"State": state}
+        self._logs = logs
+
+    def reload(self) -> None:
+        pass
+
+    def logs(self, tail: int = 30) -> bytes:
+        return b"\n".join(self._logs.splitlines()[-tail:])
+
+
+class _Target:
+    def __init__(self, wrapped: _Wrapped) -> None:
+        self.wrapped = wrapped
+
+    def get_wrapped_container(self) -> _Wrapped:
+        return self.wrapped
+
+
+@pytest.mark.timeout(10)
+def test_a_container_that_never_gets_healthy_fails_within_its_timeout_with_its_logs() -> None:
+    import time
+
+    from finsig_runner.staging.waits import HealthyOrExited, StackError
+
+    target = _Target(_Wrapped({"Status": "running", "Health": {"Status": "starting"}},
+                              b"waiting for config\nstill waiting\n"))
+    began = time.monotonic()
+    with pytest.raises(StackError) as caught:
+        HealthyOrExited("app", 0.6, lambda: False).wait_until_ready(target)  # type: ignore
+    assert time.monotonic() - began < 3  # bounded: never a hang
+    assert "app: not healthy within 1s (status running, health starting)" in str(caught.value)
+    assert caught.value.logs.splitlines()[-1] == "still waiting"
+
+
+@pytest.mark.timeout(10)
+def test_an_unhealthy_container_fails_at_once_with_its_last_probe_and_logs() -> None:
+    from finsig_runner.staging.waits import HealthyOrExited, StackError
+
+    state = {"Status": "running", "Health": {"Status": "unhealthy",
+                                             "Log": [{"Output": "connection refused"}]}}
+    with pytest.raises(StackError) as caught:
+        HealthyOrExited("prometheus", 300, lambda: False).wait_until_ready(
+            _Target(_Wrapped(state)))  # type: ignore
+    assert "prometheus: unhealthy (last probe: connection refused)" in str(caught.value)
+    assert "line two" in caught.value.logs
