@@ -5,10 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+usage() {
   echo "Usage: scripts/deps.sh   - host tools (Debian, root) and .venv from ./wheelhouse"
-  exit 0
-fi
+  echo "Exit status: 0 ready; 1 something is missing or failed (the message says what); 2 bad arguments."
+}
+case "${1:-}" in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  *) echo "deps: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+esac
 
 APT_PACKAGES=(mmdebstrap docker-compose shellcheck python3-venv git make)
 missing=()

@@ -11,9 +11,14 @@ usage() {
 Usage: scripts/engine.sh [--help]
 Ensures 'docker info' answers: installs Debian's docker.io and iptables when missing,
 starts dockerd in the background (log: $LOG) and waits up to ${WAIT}s for it.
+Exit status: 0 docker answers; 1 it does not (or cannot be installed here); 2 bad arguments.
 USAGE
 }
-[[ "${1:-}" == "--help" || "${1:-}" == "-h" ]] && { usage; exit 0; }
+case "${1:-}" in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  *) echo "engine: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+esac
 
 if docker info >/dev/null 2>&1; then
   echo "engine: docker answers ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"

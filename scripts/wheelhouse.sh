@@ -7,11 +7,16 @@ cd "$(dirname "$0")/.."
 DEST=${WHEELHOUSE:-wheelhouse}
 TIERS=(core test build ci dev)
 
-if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  echo "Usage: scripts/wheelhouse.sh   (env WHEELHOUSE=dir, default ./wheelhouse)"
+usage() {
+  echo "Usage: scripts/wheelhouse.sh   (env WHEELHOUSE=dir, default ./wheelhouse; PYTHON=a python with pip)"
   echo "Downloads the wheels pinned in requirements/{${TIERS[*]}}.txt for CPython 3.11 x86_64 (glibc)."
-  exit 0
-fi
+  echo "Exit status: 0 every pinned wheel is there; 1 no pip, or wheels missing (listed); 2 bad arguments."
+}
+case "${1:-}" in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  *) echo "wheelhouse: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+esac
 
 mkdir -p "$DEST"
 stamp="$DEST/.locks.sha256"
