@@ -38,7 +38,15 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v iptables >/dev/null 2>&1
   apt-get install -y -qq docker.io iptables >/dev/null
 fi
 
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+dockerd_running() {  # pgrep is in procps, which a minimal Debian may lack: then dockerd's pidfile
+  if command -v pgrep >/dev/null 2>&1; then
+    pgrep -x dockerd >/dev/null 2>&1
+  else
+    [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null
+  fi
+}
+
+if ! dockerd_running; then
   echo "engine: starting dockerd (log: $LOG)"
   mkdir -p "$(dirname "$LOG")"
   nohup dockerd >>"$LOG" 2>&1 </dev/null &
