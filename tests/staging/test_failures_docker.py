@@ -4,6 +4,7 @@ rule does not load, or a target cannot be scraped; an interrupt tears the stack 
 from __future__ import annotations
 
 import io
+import json
 import threading
 import uuid
 from pathlib import Path
@@ -135,3 +136,23 @@ def test_a_compose_key_the_stage_does_not_understand_is_an_error_naming_it(
     assert result.status is Status.ERROR
     assert "services.app.restart: unsupported key 'restart'" in result.reason
     assert leftovers(ctx.run_id) == NOTHING  # nothing was started
+
+
+@pytest.mark.timeout(60)
+def test_an_error_of_the_engine_mid_stage_is_an_error_torn_down_and_reported(
+        tmp_path: Path, swept: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from finsig_runner.staging.stack import Stack
+
+    def broken(self: Stack) -> None:
+        raise RuntimeError("engine refused to create the network")
+
+    monkeypatch.setattr(Stack, "up", broken)
+    ctx = make_ctx(tmp_path, "staging", **_fast(staging_copy(tmp_path / "ws")))
+    swept.append(ctx.run_id)
+    result = StagingStage().run(ctx)
+    assert result.status is Status.ERROR
+    assert result.reason == "RuntimeError: engine refused to create the network"
+    report = json.loads((tmp_path / "reports" / "deploy-report.json").read_text())
+    assert report["status"] == "ERROR"
+    assert [c["id"] for c in report["checks"]] == ["staging.teardown"]
+    assert leftovers(ctx.run_id) == NOTHING

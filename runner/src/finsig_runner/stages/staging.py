@@ -93,11 +93,15 @@ class StagingStage:
         labels = docker_resources.run_labels(ctx.run_id, self.name)
         stack = Stack(client, project, ctx.run_id, labels, report, limits.start, stop)
         interrupted = False
+        crash: Exception | None = None
         try:
             self._prove(stack, report, limits, stop, cfg.staging_fault_drill)
         except (Stopped, Cancelled):
             interrupted = True
             report.log("interrupted: tearing down")
+        except Exception as exc:  # the engine or a tool broke: ERROR, yet torn down and reported
+            crash = exc
+            report.log(f"error: {type(exc).__name__}: {exc}; tearing down")
         finally:
             t0 = time.monotonic()
             problems = stack.down()
@@ -114,6 +118,9 @@ class StagingStage:
         failed = report.failed()
         if interrupted:
             result.status, result.reason = Status.ABORTED, "interrupted; stack torn down"
+        elif crash is not None:
+            result.status = Status.ERROR
+            result.reason = f"{type(crash).__name__}: {crash}"[:2000]
         elif failed:
             result.status = Status.FAILED
             result.reason = "; ".join(f"{c.id}: {c.detail}" for c in failed)[:2000]
