@@ -17,7 +17,8 @@ SETS = {
     "README_TECHNIQUE": [DOCS / f"README_TECHNIQUE_{lang}.md" for lang in ("EN", "FR", "ES")],
     "BITACORA_CI-CD": [DOCS / f"BITACORA_CI-CD_{lang}.md" for lang in ("EN", "FR", "ES")],
 }
-ALL = [*SETS["README_TECHNIQUE"], *SETS["BITACORA_CI-CD"], DOCS / "CI_CD_GUIDE.md"]
+ALL = [*SETS["README_TECHNIQUE"], *SETS["BITACORA_CI-CD"], DOCS / "CI_CD_GUIDE.md",
+       *(DOCS / f"{name}.md" for name in ("staging", "monitoring", "evidence", "performance"))]
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 INLINE = re.compile(r"`([^`\n]+)`")
 
