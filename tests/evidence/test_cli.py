@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from finsig_runner import signing
 from finsig_runner.cli import main
 
 from . import evidence_set as es
@@ -39,13 +40,16 @@ def test_a_key_inside_the_directory_is_never_trusted(signed: Evidence,
     assert "never trusted" in capsys.readouterr().err
 
 
-def test_unsigned_evidence_fails_only_with_require_signature(
+def test_unsigned_evidence_fails_with_require_signature_or_a_key(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = es.workspace(tmp_path / "ws")
     es.run(root, es.stages(), es.config())
     assert main(["verify", str(root)]) == 0
     assert "UNSIGNED" in capsys.readouterr().out
     assert main(["verify", str(root), "--require-signature"]) == 1
+    keys = signing.write_keypair(tmp_path / "keys")
+    assert main(["verify", str(root), "--pubkey", str(keys.public)]) == 1
+    assert "UNSIGNED" in capsys.readouterr().out
 
 
 def test_validate_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

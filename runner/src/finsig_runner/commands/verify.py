@@ -19,15 +19,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "DIR is a workspace (or a copy of its reports/ and artifacts/) holding "
             "artifacts/artifact-validation.json. The public key is the one you hold: a PEM file "
             "outside DIR, or a fingerprint (sha256 of the raw key) that the key carried in DIR "
-            "must match. A key inside DIR is never trusted on its own. Exit 0 when every check "
-            "passes, 1 naming the first failure."
+            "must match. A key inside DIR is never trusted on its own. Giving a key means the "
+            "evidence must be signed by it: a copy stripped of its signatures fails. Exit 0 when "
+            "every check passes, 1 naming the first failure."
         ),
     )
     parser.add_argument("directory", type=Path, metavar="DIR")
     parser.add_argument("--pubkey", metavar="FILE|FINGERPRINT",
                         help="the trusted Ed25519 public key (PEM file) or its pinned fingerprint")
     parser.add_argument("--require-signature", action="store_true",
-                        help="unsigned (or unchecked) evidence fails")
+                        help="unsigned (or unchecked) evidence fails (implied by --pubkey)")
     parser.set_defaults(func=main)
 
 
@@ -47,7 +48,10 @@ def main(args: argparse.Namespace) -> int:
     root = args.directory.resolve()
     if not root.is_dir():
         raise UsageError(f"{args.directory}: not a directory")
-    report = verify_dir(root, trusted_key(root, args.pubkey), args.require_signature)
+    # Whoever holds a key expects signatures: without this, stripping every envelope and
+    # rewriting the document would pass as merely "unsigned".
+    require = args.require_signature or args.pubkey is not None
+    report = verify_dir(root, trusted_key(root, args.pubkey), require)
     for line in report.lines:
         print(line.render())
     failure = report.failure
