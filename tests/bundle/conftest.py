@@ -59,8 +59,8 @@ def remove_small_bundle(bundle: SmallBundle) -> None:
 
 @pytest.fixture(scope="session")
 def second_engine() -> Iterator[Any]:
-    """An empty second dockerd (own data/exec roots, pidfile, socket; no bridge, no iptables);
-    stopped and its directory deleted when the session ends."""
+    """An empty second dockerd (own data/exec roots, pidfile, socket and network namespace; no
+    iptables); stopped and its directory deleted when the session ends."""
     if os.geteuid() != 0:
         pytest.fail("a second dockerd needs root: run the suite as root (make test)")
     from tests.support.second_engine import start_second_engine

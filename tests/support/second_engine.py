@@ -1,11 +1,22 @@
 """A second Docker engine beside the first: a faithful "isolated site" for tests (DESIGN §2).
 
-Its own --data-root, --exec-root, --pidfile and unix socket under one temporary directory, with
---bridge=none --iptables=false (it cannot reach anything and leaves the first engine's networking
-alone) and an empty --config-file (the host's daemon.json is not read). It starts its own managed
-containerd under the exec root. stop() ends the daemon (SIGTERM, then SIGKILL after a bounded
-wait), ends its containerd if it outlived it, unmounts anything left under the root and deletes
-the whole directory, data root included.
+Its own --data-root, --exec-root, --pidfile and unix socket under one temporary directory, in a
+network namespace of its own (`unshare --net`: loopback only, no default route, so nothing it runs
+can reach anything outside), with --iptables=false --ip-masq=false (it leaves the first engine's
+and the host's firewall alone) and an empty --config-file (the host's daemon.json is not read). It
+starts its own managed containerd under the exec root.
+
+It keeps its default bridge (docker0 inside its own namespace): the runner image run as docs say
+(`docker run` with no --network) starts on that bridge, then moves itself to the run's --internal
+network. With --bridge=none the engine has no `bridge` network, and the runner's move failed
+(measured: exit 3, `404 ... /networks/bridge: network bridge not found` when it looked up the
+network its container was started on). The bridge adds no way out: the namespace has no
+interface but loopback and the bridges the engine makes, and no default route (measured by the
+site test through /proc/<dockerd pid>/net/route).
+
+stop() ends the daemon (SIGTERM, then SIGKILL after a bounded wait), ends its containerd if it
+outlived it, unmounts anything left under the root and deletes the whole directory, data root
+included.
 """
 
 from __future__ import annotations
@@ -71,9 +82,9 @@ class SecondEngine:
         if dockerd is None:
             raise SecondEngineError("dockerd is not installed")
         (self.root / "daemon.json").write_text("{}\n")
-        # dockerd started with --bridge=none deletes the host's docker0 bridge on start-up, which
-        # breaks the first engine's default network: the second engine gets a network namespace
-        # of its own (loopback only), which also makes it a faithful isolated site.
+        # A network namespace of its own (loopback only): its docker0 and the run networks live
+        # there, not beside the first engine's (in the host's namespace, a second dockerd with
+        # --bridge=none even deleted the host's docker0), and nothing it runs has a way out.
         args = [
             "unshare", "--net", "--",
             dockerd,
@@ -81,7 +92,6 @@ class SecondEngine:
             "--exec-root", str(self.exec_root),
             "--pidfile", str(self.root / "dockerd.pid"),
             "-H", self.host,
-            "--bridge=none",
             "--iptables=false",
             "--ip-masq=false",
             "--config-file", str(self.root / "daemon.json"),
