@@ -59,7 +59,7 @@ def derived_image(client: Any) -> Iterator[str]:
 @pytest.mark.timeout(60)
 def test_default_image_set_is_every_finsig_image_at_the_version(client: Any) -> None:
     refs = default_image_refs(client, __version__)
-    assert BASE_IMAGE in refs
+    assert BASE_IMAGE in refs and f"finsig-runner:{__version__}" in refs  # both required
     assert refs == sorted(refs)
     for ref in refs:
         assert ref.endswith(f":{__version__}")

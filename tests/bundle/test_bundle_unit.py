@@ -205,3 +205,37 @@ def test_cli_verify_tampered_exits_1_naming_the_check(
 
 def test_cli_verify_missing_file_exits_2(tmp_path: Path, made: Made) -> None:
     assert main(["bundle", "verify", str(tmp_path / "nope.tar"), "--pubkey", str(made.pubkey)]) == 2
+
+
+class _Image:
+    def __init__(self, *tags: str) -> None:
+        self.tags = list(tags)
+
+
+class _Images:
+    def __init__(self, *images: _Image) -> None:
+        self._images = images
+
+    def list(self) -> list[_Image]:
+        return list(self._images)
+
+
+class _Client:
+    def __init__(self, *images: _Image) -> None:
+        self.images = _Images(*images)
+
+
+def test_default_image_set_requires_the_base_and_the_runner_image() -> None:
+    from finsig_runner.bundle import MissingImageError, default_image_refs
+
+    everything = _Client(
+        _Image("finsig/base:0.1.0", "finsig/base:latest"), _Image("finsig/postgres:0.1.0"),
+        _Image("finsig-runner:0.1.0", "finsig-runner:latest"), _Image("finsig/app:0.0.9"),
+        _Image("other/thing:0.1.0"),
+    )
+    assert default_image_refs(everything, "0.1.0") == [
+        "finsig-runner:0.1.0", "finsig/base:0.1.0", "finsig/postgres:0.1.0"]
+    for missing in ("finsig-runner:0.1.0", "finsig/base:0.1.0"):
+        left = [_Image(t) for t in ("finsig/base:0.1.0", "finsig-runner:0.1.0") if t != missing]
+        with pytest.raises(MissingImageError, match=f"required image\\(s\\) missing: {missing}"):
+            default_image_refs(_Client(*left), "0.1.0")

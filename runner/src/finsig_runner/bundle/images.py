@@ -19,8 +19,9 @@ from finsig_runner.bundle.manifest import ImageEntry
 
 # The default image set: every tag matching one of these patterns at the release version.
 DEFAULT_PATTERNS: tuple[str, ...] = ("finsig/*:{version}", "finsig-runner:{version}")
-# ... of which these must be present (finsig-runner joins this list once its image exists).
-DEFAULT_REQUIRED: tuple[str, ...] = ("finsig/base:{version}",)
+# ... of which these must be present: the base every image is built on, and the runner image that
+# runs the pipeline at the isolated site (a bundle without it could not run anything there).
+DEFAULT_REQUIRED: tuple[str, ...] = ("finsig/base:{version}", "finsig-runner:{version}")
 
 
 def client_from_env(timeout: int = 600) -> Any:
