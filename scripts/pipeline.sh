@@ -2,7 +2,8 @@
 # Run the whole pipeline over this repository inside the runner image (what `make pipeline` does
 # after deps, engine and images):
 #   docker run --rm -v "$PWD":/workspace -v /var/run/docker.sock:/var/run/docker.sock finsig-runner:<version>
-# Ends with one line: PASSED or FAILED, the runner's exit code and where the validation report is.
+# Ends with one line: PASSED or FAILED (PARTIAL for a partial run), the runner's exit code and
+# where the validation report is.
 # Exits with the runner's exit code unchanged (0 passed, 1 findings, 2 usage, 3 tool error,
 # 130 interrupted; see docs/runner.md).
 set -euo pipefail
@@ -53,6 +54,12 @@ verdict=FAILED
 # Only a report this run wrote counts (a run refused before it started leaves an older one).
 if [[ -f $REPORT ]] && (($(stat -c %Y "$REPORT") >= started)); then
   where="validation report: $PWD/$REPORT"
+  # A partial run (--stages/--only) gives no verdict: never call it PASSED.
+  status=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("status", ""))' \
+    "$REPORT" 2>/dev/null || true)
+  if [[ $status == PARTIAL ]]; then
+    verdict="PARTIAL (no verdict: not every stage ran; stages here $verdict)"
+  fi
 elif [[ -f $REPORT ]]; then
   where="no validation report from this run ($REPORT is older than the run)"
 else
