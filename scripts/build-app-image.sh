@@ -33,7 +33,8 @@ Builds $TAG FROM $BASE offline, from a context with the finsig wheel and the whe
   --prepare-only   only prepare the context (needs --context); build it yourself with
                    docker build --network none --build-arg BASE_IMAGE=... DIR
   --force          build even when an image with the same inputs exists
-Environment: SOURCE_DATE_EPOCH (default: time of the last commit that changed the inputs),
+Environment: APP_SOURCE_DATE_EPOCH (default: time of the last commit that changed the inputs;
+an inherited SOURCE_DATE_EPOCH is ignored, so commits elsewhere do not rebuild the image),
 FINSIG_PYTHON (default .venv/bin/python), FINSIG_WHEELHOUSE (default wheelhouse).
 USAGE
 }
@@ -65,9 +66,9 @@ else
   base_id="not-built"
 fi
 
-if [[ -z "${SOURCE_DATE_EPOCH:-}" ]]; then
-  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct -- "${INPUTS[@]}" 2>/dev/null || true)
-fi
+# Not an inherited SOURCE_DATE_EPOCH: make exports the last commit's time, so every commit anywhere
+# would change the input key and rebuild the image in the next `make images`.
+SOURCE_DATE_EPOCH=${APP_SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "${INPUTS[@]}" 2>/dev/null || true)}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 revision=$(git log -1 --format=%H -- "${INPUTS[@]}" 2>/dev/null || true)
 revision=${revision:-unknown}
