@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,17 @@ def test_no_table_gives_defaults(tmp_path: Path) -> None:
 
 def test_schema_knows_every_field_and_nothing_else() -> None:
     assert set(schema()["properties"]) == {f.name for f in dataclasses.fields(RunnerConfig)}
+
+
+def test_docs_table_lists_every_key_with_its_default() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "runner.md").read_text()
+    section = doc.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| ([^|]+) \|", section, re.M))
+    assert set(rows) == set(schema()["properties"])
+    for key, shown in rows.items():
+        default = getattr(RunnerConfig(), key)
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            assert shown.strip(" `") == f"{default:g}", key
 
 
 def test_pyproject_values_are_typed(tmp_path: Path) -> None:
