@@ -36,6 +36,8 @@ Builds $TAG FROM $BASE offline, from a context with the finsig wheel and the whe
 Environment: APP_SOURCE_DATE_EPOCH (default: time of the last commit that changed the inputs;
 an inherited SOURCE_DATE_EPOCH is ignored, so commits elsewhere do not rebuild the image),
 FINSIG_PYTHON (default .venv/bin/python), FINSIG_WHEELHOUSE (default wheelhouse).
+Exit status: 0 built, up to date or context ready; 1 a missing input or a failed build (the
+message names it); 2 bad arguments.
 USAGE
 }
 

@@ -21,6 +21,7 @@ scripts/build-runner-image.sh, when those scripts exist (only when no NAME is gi
   --force   rebuild the service images even when their inputs are unchanged
 Each image's OCI labels: title, version, revision (last commit of its folder), created (that
 commit's time, as SOURCE_DATE_EPOCH). Builds reach Debian's archive with apt (host network).
+Exit status: 0 every image built or up to date; 1 a build failed (its log is shown); 2 bad arguments.
 USAGE
 }
 
