@@ -95,9 +95,10 @@ cp -r "$VULNDB" "$ctx/vulndb"
 
 # The docker CLI (the project's tests and scripts call it; the stages use the SDK): only
 # /usr/bin/docker out of Debian's docker.io package, from apt's cache or downloaded by apt.
-deb=$(find /var/cache/apt/archives "$OUT/deb" -maxdepth 1 -name 'docker.io_*.deb' 2>/dev/null | sort | tail -n1)
+# (Both folders must exist: under pipefail a find over a missing one ends the script silently.)
+mkdir -p "$OUT/deb"
+deb=$(find /var/cache/apt/archives "$OUT/deb" -maxdepth 1 -name 'docker.io_*.deb' 2>/dev/null | sort | tail -n1 || true)
 if [[ -z "$deb" ]]; then
-  mkdir -p "$OUT/deb"
   (cd "$OUT/deb" && apt-get download docker.io >/dev/null 2>&1) || die "cannot get Debian's docker.io package"
   deb=$(find "$OUT/deb" -maxdepth 1 -name 'docker.io_*.deb' | sort | tail -n1)
 fi
