@@ -20,8 +20,6 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
   exit 0
 fi
 
-runner=${FINSIG_RUNNER:-}
-if [[ -z $runner ]]; then
-  if [[ -x .venv/bin/finsig-runner ]]; then runner=.venv/bin/finsig-runner; else runner=finsig-runner; fi
-fi
+# shellcheck source=scripts/lib/runner.sh
+source scripts/lib/runner.sh
 exec "$runner" run --only build "$@"

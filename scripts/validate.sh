@@ -25,10 +25,8 @@ if (($# == 0)); then
   exit 2
 fi
 
-runner=${FINSIG_RUNNER:-}
-if [[ -z $runner ]]; then
-  if [[ -x .venv/bin/finsig-runner ]]; then runner=.venv/bin/finsig-runner; else runner=finsig-runner; fi
-fi
+# shellcheck source=scripts/lib/runner.sh
+source scripts/lib/runner.sh
 
 action=$1
 shift

@@ -45,8 +45,11 @@ def test_help(script: Path) -> None:
 def test_shellcheck_clean() -> None:
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is missing (make deps)"
-    done = subprocess.run([shellcheck, "--severity=style", *map(str, SCRIPTS)],  # nosec B603
-                          capture_output=True, text=True, timeout=90)
+    # -x follows `source scripts/lib/*.sh` (paths relative to the repository root).
+    libraries = sorted((ROOT / "scripts" / "lib").glob("*.sh"))
+    done = subprocess.run(  # nosec B603
+        [shellcheck, "-x", "--severity=style", *map(str, [*SCRIPTS, *libraries])],
+        capture_output=True, text=True, timeout=90, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
