@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tests.support.containers import local_container
+from tests.support.containers import expose, inside_runner, local_container
 
 T = TypeVar("T")
 
@@ -47,27 +46,14 @@ def wait_until(
     raise AssertionError(f"{what} not reached within {timeout:.0f}s (last error: {last_error!r})")
 
 
-def inside_runner() -> bool:
-    """Inside the runner container the tests sit on the run's (internal) network and reach
-    containers by name and container port; on the host, through ports published on 127.0.0.1."""
-    return bool(os.environ.get("FINSIG_RUNNER_NETWORK", "").strip())
-
-
 def service_address(name: str, container_port: int, host_port: int) -> tuple[str, int]:
     return (name, container_port) if inside_runner() else ("127.0.0.1", host_port)
 
 
 def loopback_container(image: str, ports: dict[int, int | None], name: str) -> Any:
-    """A labelled, named container (tests.support.containers); on the host its ports are
-    published on 127.0.0.1 (inside the runner nothing is published: it is reached by name).
-
-    testcontainers 4.15's with_bind_ports takes only a port number and would publish on every
-    address, so the bindings go to the docker SDK directly: (address,) or (address, port).
-    """
+    """A labelled, named container; on the host its ports are published on 127.0.0.1 (the
+    given host port, or a random one for None); inside the runner it is reached by name."""
     container = local_container(image).with_name(name)
-    if inside_runner():
-        return container
     for container_port, host_port in ports.items():
-        binding = ("127.0.0.1",) if host_port is None else ("127.0.0.1", host_port)
-        container.ports[f"{container_port}/tcp"] = binding  # type: ignore[assignment]
+        expose(container, container_port, host_port)
     return container

@@ -21,7 +21,8 @@ from tests.app.postgres import (
     postgres_container,
     postgres_name,
 )
-from tests.app.support import inside_runner, loopback_container, service_address, wait_until
+from tests.support.containers import inside_runner
+from tests.app.support import loopback_container, service_address, wait_until
 from tests.support.containers import image_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]

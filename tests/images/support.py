@@ -8,7 +8,6 @@ nothing, and are reached by container name and container port. Never any other a
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 import urllib.error
@@ -21,9 +20,9 @@ from testcontainers.core.container import DockerContainer
 
 import docker
 
-from tests.support.containers import local_container, make_network, publish_local
+from tests.support.containers import expose, local_container, make_network, run_network
 
-RUN_NETWORK = os.environ.get("FINSIG_RUNNER_NETWORK", "").strip()
+RUN_NETWORK = run_network() or ""
 
 C = TypeVar("C", bound=DockerContainer)
 
@@ -112,15 +111,6 @@ def on_network(network: Any, *aliases: str) -> dict[str, Any]:
     make_network() returns (a name we chose, with our labels) serves as is.
     """
     return {"network": network, "network_aliases": list(aliases)}
-
-
-def expose(container: C, port: int) -> C:
-    """Publish `port` on 127.0.0.1 on the host; publish nothing inside the runner."""
-    if RUN_NETWORK:
-        container.ports.pop(str(port), None)
-    else:
-        publish_local(container, port)
-    return container
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 from testcontainers.core.container import DockerContainer
@@ -16,6 +16,8 @@ from testcontainers.core.container import DockerContainer
 SESSION_LABEL = "finsig.test-session"
 SESSION_ID = os.environ.get("FINSIG_TEST_SESSION", uuid.uuid4().hex[:12])
 LABELS = {SESSION_LABEL: SESSION_ID, "finsig.owner": "tests"}
+
+C = TypeVar("C", bound=DockerContainer)
 
 
 def image_tag(name: str) -> str:
@@ -33,13 +35,44 @@ def local_container(image: str, *ports: int, **kwargs: Any) -> DockerContainer:
     return container
 
 
-def publish_local(container: DockerContainer, port: int) -> DockerContainer:
-    """Publish `port` on 127.0.0.1 only (random host port), also replacing an earlier
-    with_exposed_ports(port) (e.g. PostgresContainer's, which would publish on 0.0.0.0).
-    testcontainers' with_bind_ports takes no host address, so the docker SDK's form is set directly.
+def run_network() -> str | None:
+    """The run's network when the tests run inside the runner container (FINSIG_RUNNER_NETWORK),
+    where containers are reached by alias and container port; None on the host."""
+    return os.environ.get("FINSIG_RUNNER_NETWORK", "").strip() or None
+
+
+def inside_runner() -> bool:
+    return run_network() is not None
+
+
+def publish_local(
+    container: DockerContainer, port: int, host_port: int | None = None
+) -> DockerContainer:
+    """Publish `port` on 127.0.0.1 only (on `host_port`, else a random one), replacing any
+    earlier binding of it (e.g. PostgresContainer's with_exposed_ports, which would publish on
+    0.0.0.0). testcontainers' with_bind_ports takes no host address, so the docker SDK's form
+    is set directly.
     """
-    container.ports[str(port)] = ("127.0.0.1", None)  # type: ignore[assignment]
+    _unbind(container, port)
+    container.ports[f"{port}/tcp"] = ("127.0.0.1", host_port)  # type: ignore[assignment]
     return container
+
+
+def expose(container: C, port: int, host_port: int | None = None) -> C:
+    """Publish `port` on 127.0.0.1 on the host; publish nothing inside the runner (the tests
+    reach the container by alias on the run's network there)."""
+    if inside_runner():
+        _unbind(container, port)
+    else:
+        publish_local(container, port, host_port)
+    return container
+
+
+def _unbind(container: DockerContainer, port: int) -> None:
+    """Forget every earlier binding of `port`, whichever key form set it (5432, "5432", ...)."""
+    bindings: dict[Any, Any] = container.ports
+    for key in (port, str(port), f"{port}/tcp"):
+        bindings.pop(key, None)
 
 
 def make_network(prefix: str = "finsig-test") -> Any:
