@@ -3,8 +3,9 @@ cut out of this repository's requirements/test.txt (so every wheel is in the ima
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+
+from tests.runner.stages.project import lock_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_TOOLS = ("pytest", "pytest-cov", "pytest-timeout", "coverage", "iniconfig", "packaging",
@@ -67,20 +68,6 @@ SLOW = '''import time
 def test_slow() -> None:
     time.sleep(300)
 '''
-
-
-def lock_blocks(lock: Path, names: tuple[str, ...]) -> str:
-    """The `name==version` lines of `names` with their hash lines, out of a pip-compile lock."""
-    wanted = {n.lower() for n in names}
-    out: list[str] = []
-    keep = False
-    for line in lock.read_text(encoding="utf-8").splitlines():
-        head = re.match(r"^([A-Za-z0-9_.-]+)==", line)
-        if head:
-            keep = head.group(1).lower() in wanted
-        if keep and (head or line.startswith("    --hash")):
-            out.append(line)
-    return "\n".join(out) + "\n"
 
 
 def make_project(root: Path, *, failing: bool = False, slow: bool = False) -> Path:
