@@ -30,7 +30,7 @@ fi
 # root (a root-owned workspace), and every git the stages start inherits this.
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="$WORKSPACE"
 # Tells the runner it is this container's entrypoint: it moves the container onto the run's
-# internal network (finsig_runner.container_mode) and removes the variable for its children.
+# internal network (finsig_runner.containers.run_network) and removes the variable for its children.
 export FINSIG_RUNNER_CONTAINER_ENTRYPOINT=1
 
 if [ "$(id -u)" != 0 ]; then

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.app.postgres import PostgresServer, start_postgres
+from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.containers import inside_runner
 from tests.support.containers import make_network
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from finsig.app import create_app
 from finsig.settings import Settings
-from tests.app.postgres import PostgresServer
-from tests.app.support import wait_until
+from tests.support.postgres import PostgresServer
+from tests.support.app import wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(180)]
 

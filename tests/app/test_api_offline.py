@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from finsig.app import create_app
 from finsig.settings import Settings
-from tests.app.support import free_port
+from tests.support.app import free_port
 
 
 @pytest.fixture(scope="module")

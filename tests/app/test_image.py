@@ -13,7 +13,7 @@ import docker
 import pytest
 import requests
 
-from tests.app.postgres import (
+from tests.support.postgres import (
     DATABASE,
     PASSWORD,
     USER,
@@ -22,7 +22,7 @@ from tests.app.postgres import (
     postgres_name,
 )
 from tests.support.containers import inside_runner
-from tests.app.support import loopback_container, service_address, wait_until
+from tests.support.app import loopback_container, service_address, wait_until
 from tests.support.containers import image_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from finsig.__main__ import EXIT_CONFIG, main
-from tests.app.support import free_port
+from tests.support.app import free_port
 
 
 def test_missing_database_url(

@@ -13,7 +13,7 @@ from finsig.migrations import LATEST_VERSION, MIGRATIONS, apply_migrations
 from finsig.repository import schema_version
 from finsig.runtime import Runtime
 from finsig.settings import Settings
-from tests.app.postgres import PostgresServer
+from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
 

@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from finsig.migrations import MIGRATIONS
-from tests.app.postgres import PostgresServer
-from tests.app.processes import AppProcess, start_app
+from tests.support.postgres import PostgresServer
+from tests.support.app_processes import AppProcess, start_app
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
 

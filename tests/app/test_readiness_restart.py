@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from finsig.app import create_app
 from finsig.settings import Settings
-from tests.app.postgres import PostgresServer, start_postgres
-from tests.app.support import wait_until
+from tests.support.postgres import PostgresServer, start_postgres
+from tests.support.app import wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(240)]
 

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from tests.ci._ci import ROOT
+from tests.support.ci_files import ROOT
 
 pytestmark = pytest.mark.timeout(30)
 

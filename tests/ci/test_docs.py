@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci._ci import ROOT, cli_help, make_targets, subcommands
+from tests.support.ci_files import ROOT, cli_help, make_targets, subcommands
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci._ci import (
+from tests.support.ci_files import (
     CI_FILES, ROOT, RUNNER_IMAGE, cli_help, runner_commands, subcommands, tool,
 )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci._ci import ROOT, tool
+from tests.support.ci_files import ROOT, tool
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci._ci import ROOT, RUNNER_IMAGE, WORKFLOWS_DIR, load
+from tests.support.ci_files import ROOT, RUNNER_IMAGE, WORKFLOWS_DIR, load
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci._ci import ROOT
+from tests.support.ci_files import ROOT
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci._ci import (
+from tests.support.ci_files import (
     GITLAB, STAGES, WORKFLOWS, WORKFLOWS_DIR, listed_stages, load, runner_commands,
     stage_names, steps, tool, triggers,
 )

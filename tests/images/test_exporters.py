@@ -9,7 +9,7 @@ import pytest
 from testcontainers.community.postgres import PostgresContainer
 
 from tests.support.containers import expose
-from tests.images.support import network, on_network, running, service, unique, wait_http
+from tests.support.images import network, on_network, running, service, unique, wait_http
 from tests.support.containers import LABELS, image_tag
 
 pytestmark = pytest.mark.docker

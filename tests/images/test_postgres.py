@@ -12,7 +12,7 @@ import pytest
 from testcontainers.community.postgres import PostgresContainer
 
 from tests.support.containers import expose
-from tests.images.support import logs_of, network, on_network, reach, running, unique
+from tests.support.images import logs_of, network, on_network, reach, running, unique
 from tests.support.containers import LABELS, image_tag
 
 pytestmark = pytest.mark.docker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.images.support import http_post, network, running, service, url_of, wait_exit, wait_http
+from tests.support.images import http_post, network, running, service, url_of, wait_exit, wait_http
 from tests.support.containers import image_tag, local_container
 
 pytestmark = pytest.mark.docker

@@ -1,4 +1,4 @@
-"""finsig_runner.compose: the subset of the Compose format the staging stage understands.
+"""finsig_runner.containers.compose: the subset of the Compose format the staging stage understands.
 
 No Docker and no subprocess here: small inline YAML snippets, plus the real
 docker-compose.staging.yml.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from finsig import __version__
-from finsig_runner.compose import (
+from finsig_runner.containers.compose import (
     ComposeError,
     ComposeProject,
     Condition,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from finsig_runner.compose import load_compose
+from finsig_runner.containers.compose import load_compose
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "monitoring"

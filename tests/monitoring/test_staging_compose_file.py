@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from finsig_runner.compose import load_compose
+from finsig_runner.containers.compose import load_compose
 from tests.support.compose_tools import ROOT, check_compose_schema, docker_compose_config
 
 STAGING = ROOT / "docker-compose.staging.yml"

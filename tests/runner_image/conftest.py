@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runner_image.project import ROOT, make_project
+from tests.support.runner_image_project import ROOT, make_project
 from tests.support.containers import LABELS
 
 OWNER = 4242
@@ -96,7 +96,7 @@ def leftovers(run_id: str) -> list[str]:
     """Containers, networks and volumes still labelled with this run (plus its network by name)."""
     import docker
 
-    from finsig_runner.docker_resources import selector
+    from finsig_runner.containers.resources import selector
 
     client = docker.from_env()
     try:

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from finsig_runner import project_env
-from finsig_runner.config import RunnerConfig
+from finsig_runner.stages import project_env
+from finsig_runner.core.config import RunnerConfig
 
-from .project import WHEELHOUSE, config, context, make_project, make_vulndb
-
-TODAY = date(2024, 11, 1)  # the injected clock: 22 days after the test database's source date
+from tests.support.sample_project import (
+    WHEELHOUSE,
+    config,
+    context,
+    make_project,
+    make_vulndb,
+)
 
 
 @dataclass(frozen=True)

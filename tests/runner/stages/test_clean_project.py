@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET  # nosec B405 - our own reports
 
 import pytest
 
-from finsig_runner.model import Status
+from finsig_runner.core.model import Status
 
 from .conftest import Demo
-from .project import COMMIT_EPOCH, DB_SOURCE_DATE, HAS_GIT
-from .stages import run_all
+from tests.support.sample_project import COMMIT_EPOCH, DB_SOURCE_DATE, HAS_GIT
+from tests.support.run_stages import run_all
 
 
 @pytest.mark.timeout(600)

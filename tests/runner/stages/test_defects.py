@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from finsig_runner.model import Status
+from finsig_runner.core.model import Status
 
 from .conftest import Demo
-from .project import STAMP_CONFIG, STAMP_HOOK, planted
-from .stages import run_all
+from tests.support.sample_project import STAMP_CONFIG, STAMP_HOOK, planted
+from tests.support.run_stages import run_all
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from finsig_runner import project_env
-from finsig_runner.errors import MissingRequirementError, ProjectEnvError
+from finsig_runner.stages import project_env
+from finsig_runner.core.errors import MissingRequirementError, ProjectEnvError
 
 from .conftest import Demo
-from .project import config, context, make_project, planted
+from tests.support.sample_project import config, context, make_project, planted
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from finsig_runner.model import Status
-from finsig_runner.stages.security import SecurityStage
+from finsig_runner.core.model import Status
+from finsig_runner.stages.security.stage import SecurityStage
 
-from .conftest import TODAY, Demo
-from .project import REPO, context, planted
+from tests.runner.stages.conftest import Demo
+from tests.support.sample_project import TODAY
+from tests.support.sample_project import REPO, context, planted
 
 pytestmark = pytest.mark.timeout(300)
 

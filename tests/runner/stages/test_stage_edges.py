@@ -8,14 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from finsig_runner.model import Status
-from finsig_runner.stages.build import BuildStage
+from finsig_runner.core.model import Status
+from finsig_runner.stages.build.stage import BuildStage
 from finsig_runner.stages.lint import LintStage
-from finsig_runner.stages.tests import TestsStage
-from finsig_runner.stages.typing import TypingStage
+from finsig_runner.stages.tests.stage import TestsStage
+from finsig_runner.stages.type_check import TypingStage
 
 from .conftest import Demo
-from .project import REPO, WHEELHOUSE, context, lock_blocks, make_project, planted
+from tests.support.sample_project import (
+    REPO,
+    WHEELHOUSE,
+    context,
+    lock_blocks,
+    make_project,
+    planted,
+)
 
 pytestmark = pytest.mark.timeout(300)
 

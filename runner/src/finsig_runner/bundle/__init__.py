@@ -6,7 +6,7 @@ Layout of a bundle file OUT (an uncompressed tar, GNU format so one 512-byte hea
     manifest.json   images (ref, id), sha256/size/type of every member of images.tar, versions,
                     creation time (UTC), the runner version that made it
 
-and beside it OUT.dsse: a DSSE envelope (finsig_runner.signing) over an in-toto Statement whose
+and beside it OUT.dsse: a DSSE envelope (finsig_runner.core.signing) over an in-toto Statement whose
 subject is OUT's whole-file sha256 and whose predicate holds manifest.json's sha256. Checks, in
 order, all streaming: signature -> whole-file sha256 -> manifest sha256 -> images.tar sha256 ->
 every member of images.tar. Nothing is loaded until all pass.

@@ -1,8 +1,8 @@
-"""The bundle's errors, each a branch of the runner's one error tree (finsig_runner.errors)."""
+"""The bundle's errors, each a branch of the runner's one error tree (finsig_runner.core.errors)."""
 
 from __future__ import annotations
 
-from finsig_runner.errors import EvidenceError, FinsigRunnerError, ToolError, UsageError
+from finsig_runner.core.errors import EvidenceError, FinsigRunnerError, ToolError, UsageError
 
 
 class BundleError(FinsigRunnerError):

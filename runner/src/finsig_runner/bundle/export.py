@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from finsig_runner import __version__ as RUNNER_VERSION
-from finsig_runner import signing
+from finsig_runner.core import signing
 from finsig_runner.bundle import images as docker_images
 from finsig_runner.bundle.errors import BundleError
 from finsig_runner.bundle.layout import list_members, member_header, write_tail
@@ -27,7 +27,7 @@ from finsig_runner.bundle.manifest import (
     Statement,
 )
 from finsig_runner.bundle.streams import BLOCK, padding, sha256_file
-from finsig_runner.errors import UsageError
+from finsig_runner.core.errors import UsageError
 
 
 @dataclass(frozen=True)

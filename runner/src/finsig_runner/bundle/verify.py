@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from finsig_runner import signing
+from finsig_runner.core import signing
 from finsig_runner.bundle.errors import BundleVerificationError
 from finsig_runner.bundle.layout import (
     Layout,

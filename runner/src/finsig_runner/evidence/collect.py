@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from finsig_runner.errors import EvidenceError
-from finsig_runner.events import LOG_NAME, LogVerification, iter_records, verify
-from finsig_runner.hashing import sha256_file
-from finsig_runner.model import Status
+from finsig_runner.core.errors import EvidenceError
+from finsig_runner.core.events import LOG_NAME, LogVerification, iter_records, verify
+from finsig_runner.core.hashing import sha256_file
+from finsig_runner.core.model import Status
 
 DOCUMENT = "artifacts/artifact-validation.json"
 SEAL = "artifacts/event-log-seal.json"

@@ -16,8 +16,8 @@ from typing import Any
 from finsig_runner.evidence.collect import AFTER_DOCUMENT, StageRecord
 from finsig_runner.evidence.gitinfo import Source
 from finsig_runner.evidence.verdict import Judgement
-from finsig_runner.hashing import sha256_file
-from finsig_runner.model import FileDigest
+from finsig_runner.core.hashing import sha256_file
+from finsig_runner.core.model import FileDigest
 
 PAYLOAD_TYPE = "application/vnd.finsig.artifact-validation+json"
 SCHEMA_VERSION = 1

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from finsig_runner import __version__
-from finsig_runner.config import RunnerConfig
-from finsig_runner.errors import EvidenceError, UsageError
-from finsig_runner.events import line_hash, rfc3339, utc_now
+from finsig_runner.core.config import RunnerConfig
+from finsig_runner.core.errors import EvidenceError, UsageError
+from finsig_runner.core.events import line_hash, rfc3339, utc_now
 from finsig_runner.evidence import document, gitinfo
 from finsig_runner.evidence.collect import DOCUMENT, LOG, SEAL, RunRecord, read_run
 from finsig_runner.evidence.verdict import Failure, Policy, StageState, judge
-from finsig_runner.hashing import sha256_file
+from finsig_runner.core.hashing import sha256_file
 from finsig_runner.evidence.writer import (
     Signer,
     Written,
@@ -112,7 +112,7 @@ def merge(workspace: Path, job_dirs: Sequence[Path], config: RunnerConfig,
         event_log=None, jobs=tuple(_job_json(j) for j in jobs), sbom=_sboms(files),
         provenance={"path": None, "signed": False, "subjects": []}, signing=signer.signing(),
     )
-    from finsig_runner.stages.validate import lock_files
+    from finsig_runner.stages.validate.stage import lock_files
 
     prov = write_provenance(workspace, files, lock_files(workspace, config.requirements), content,
                             signer, [s.name for s in ordered], "merge")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from finsig_runner.evidence.gitinfo import Source
-from finsig_runner.model import FileDigest
+from finsig_runner.core.model import FileDigest
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"

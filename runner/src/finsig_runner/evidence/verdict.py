@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from finsig_runner.config import RunnerConfig
-from finsig_runner.model import Status
+from finsig_runner.core.config import RunnerConfig
+from finsig_runner.core.model import Status
 
 OWN_STAGE = "validate"  # its checks judge the document, they are not part of the verdict
 

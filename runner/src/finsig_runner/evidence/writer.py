@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from finsig_runner import signing
-from finsig_runner.config import RunnerConfig
+from finsig_runner.core import signing
+from finsig_runner.core.config import RunnerConfig
 from finsig_runner.evidence import document, provenance, schema
 from finsig_runner.evidence.collect import DOCUMENT, SEAL
-from finsig_runner.evidence.redaction import redact_json
-from finsig_runner.hashing import sha256_file
-from finsig_runner.model import FileDigest
+from finsig_runner.core.redaction import redact_json
+from finsig_runner.core.hashing import sha256_file
+from finsig_runner.core.model import FileDigest
 
 SEAL_PAYLOAD_TYPE = "application/vnd.finsig.event-log-seal+json"
 

@@ -1,1 +1,1 @@
-"""One module per stage; each exposes a class implementing finsig_runner.model.Stage."""
+"""One module per stage; each exposes a class implementing finsig_runner.core.model.Stage."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from finsig_runner.context import StageContext
-from finsig_runner.model import Check, StageInputs, StageResult, Status
-from finsig_runner.stages._common import (
+from finsig_runner.core.context import StageContext
+from finsig_runner.core.model import Check, StageInputs, StageResult, Status
+from finsig_runner.stages.common import (
     config_files,
     digests,
     error,

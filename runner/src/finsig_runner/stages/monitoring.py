@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from finsig_runner import docker_resources
-from finsig_runner.context import Cancelled, StageContext
-from finsig_runner.model import Check, StageInputs, StageResult, Status
-from finsig_runner.stages._common import digests, error, finish, now, resolve, skipped, write_json
-from finsig_runner.staging.tools import ToolContainer
+from finsig_runner.containers import resources as docker_resources
+from finsig_runner.core.context import Cancelled, StageContext
+from finsig_runner.core.model import Check, StageInputs, StageResult, Status
+from finsig_runner.stages.common import digests, error, finish, now, resolve, skipped, write_json
+from finsig_runner.containers.tool_container import ToolContainer
 
 PROMETHEUS_IMAGE = "finsig/prometheus:0.1.0"
 WORKDIR = "/work/monitoring"

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from finsig_runner.errors import UnknownStageError
-from finsig_runner.model import Stage
-from finsig_runner.stages.build import BuildStage
-from finsig_runner.stages.image import ImageStage
+from finsig_runner.core.errors import UnknownStageError
+from finsig_runner.core.model import Stage
+from finsig_runner.stages.build.stage import BuildStage
+from finsig_runner.stages.image.stage import ImageStage
 from finsig_runner.stages.lint import LintStage
 from finsig_runner.stages.monitoring import MonitoringStage
-from finsig_runner.stages.security import SecurityStage
-from finsig_runner.stages.staging import StagingStage
-from finsig_runner.stages.tests import TestsStage
-from finsig_runner.stages.typing import TypingStage
-from finsig_runner.stages.validate import ValidateStage
+from finsig_runner.stages.security.stage import SecurityStage
+from finsig_runner.stages.staging.stage import StagingStage
+from finsig_runner.stages.tests.stage import TestsStage
+from finsig_runner.stages.type_check import TypingStage
+from finsig_runner.stages.validate.stage import ValidateStage
 
 STAGE_NAMES: tuple[str, ...] = (
     "tests",

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from finsig_runner.hashing import sha256_file
+from finsig_runner.core.hashing import sha256_file
 from finsig_runner.vulndb import osv, safetydb
 from finsig_runner.vulndb.model import Converted, Skipped, SourceInfo, VulnDbError
 

@@ -1,0 +1,99 @@
+"""`finsig-runner run`: run the pipeline's stages over a workspace."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from finsig_runner.cli.commands._common import add_workspace
+from finsig_runner.core.config_loader import load, to_json
+from finsig_runner.containers.run_network import run_network
+from finsig_runner.engine.engine import Engine, PrepareEnv, default_prepare_env
+from finsig_runner.core.errors import UsageError
+from finsig_runner.core.model import Stage
+from finsig_runner.cli.output import make_output
+from finsig_runner.engine.plan import Plan, build_plan, parse_names
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="run the pipeline (every stage, or a selection)",
+        description="Run stages over the workspace; evidence goes to reports/ and artifacts/.",
+    )
+    add_workspace(parser)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--stages", metavar="NAMES",
+                       help="comma-separated stages to run, with their prerequisites")
+    which.add_argument("--only", metavar="NAMES",
+                       help="run exactly these stages; prerequisites' outputs come from --from")
+    parser.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
+                        help="an earlier run's workspace (its event log must verify), with --only")
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="stages run in parallel (default: number of CPUs)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a configuration key (repeatable)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check configuration and stage names, print the plan, run nothing")
+    parser.set_defaults(func=main)
+
+
+def registry() -> Mapping[str, Stage]:
+    from finsig_runner.stages.registry import STAGES
+
+    return STAGES
+
+
+def describe(plan: Plan, reg: Mapping[str, Stage]) -> list[str]:
+    lines = [f"plan ({plan.mode}{', partial' if plan.partial else ''}):"]
+    if any(reg[n].uses_project_env for n in plan.stages):
+        lines.append("  project-env   (made once, before the first stage that needs it)")
+    for name in plan.stages:
+        stage = reg[name]
+        # an always-run stage waits only for the prerequisites this run has
+        waits = [r for r in stage.requires
+                 if not stage.always or r in plan.stages or r in plan.external]
+        after = f" after {', '.join(waits)}" if waits else ""
+        flags = " [always]" if stage.always else ""
+        lines.append(f"  {name}{after}{flags}")
+    for name in plan.external:
+        lines.append(f"  {name}   (outputs from {plan.from_dir or 'nowhere: no --from given'})")
+    return lines
+
+
+def main(
+    args: argparse.Namespace,
+    *,
+    stages: Mapping[str, Stage] | None = None,
+    prepare_env: PrepareEnv = default_prepare_env,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    workspace: Path = args.workspace.resolve()
+    if not workspace.is_dir():
+        raise UsageError(f"--workspace {workspace}: not a directory")
+    reg = stages if stages is not None else registry()
+    config = load(workspace, os.environ if env is None else env, args.overrides)
+    plan = build_plan(reg, parse_names(args.stages), parse_names(args.only),
+                      args.from_dir.resolve() if args.from_dir else None)
+    if not plan.stages:
+        raise UsageError("no stage to run: none is implemented in this version")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.dry_run:
+        print("\n".join(describe(plan, reg)))
+        print("configuration: " + json.dumps(to_json(config), sort_keys=True))
+        print("dry run: nothing was run")
+        return 0
+    output = make_output(sys.stdout)
+    engine = Engine(reg, workspace, config, jobs=args.jobs, observer=output,
+                    prepare_env=prepare_env)
+    try:
+        # Inside a container: the run's internal network, joined (container_mode.py).
+        with run_network(engine.run_id):
+            return engine.run(plan).exit_code
+    finally:
+        output.close()

@@ -1,0 +1,53 @@
+"""`finsig-runner validate --merge DIR...`: one validation, with the verdict, over partial runs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from finsig_runner.cli.commands._common import add_workspace
+from finsig_runner.core.config_loader import load
+from finsig_runner.evidence.collect import DOCUMENT
+from finsig_runner.evidence.merge import merge
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "validate",
+        help="merge the evidence of partial runs (CI jobs) into one validation with the verdict",
+        description=(
+            "Each DIR is one job's workspace (reports/ and artifacts/), inside --workspace. Every "
+            "job's event log must verify; the merged artifacts/artifact-validation.json (signed "
+            "with the workspace's signing_key) gives the verdict. Exit 0 PASSED, 1 FAILED or "
+            "evidence refused, 2 usage."
+        ),
+    )
+    add_workspace(parser)
+    parser.add_argument("--merge", nargs="+", type=Path, required=True, metavar="DIR",
+                        help="job directories to merge")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a configuration key (repeatable)")
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from finsig_runner.stages.registry import STAGES
+
+    workspace: Path = args.workspace.resolve()
+    config = load(workspace, os.environ, args.overrides)
+    declared = {name: tuple(s.checks) for name, s in STAGES.items() if name != "validate"}
+    written = merge(workspace, args.merge, config, declared)
+    doc = written.document
+    for stage in doc["stages"]:
+        print(f"{stage['name']:<12} {stage['status']:<8} (job {stage['run_id']})")
+    for failure in (doc["verdict"] or {}).get("failures", []):
+        print(f"  required {failure['id']}: {failure['status']} {failure['reason']}")
+    if written.errors:
+        print(f"validate: the merged document breaks the schema: {written.errors[0]}")
+        return 1
+    signed = "signed" if doc["signing"]["signed"] else f"UNSIGNED ({doc['signing']['reason']})"
+    print(f"validate: {doc['status']} over {len(doc['jobs'])} job(s), {signed}: "
+          f"{workspace / DOCUMENT}")
+    required = doc["signing"]["required"] and not doc["signing"]["signed"]
+    return 0 if doc["status"] == "PASSED" and not required else 1

@@ -1,0 +1,144 @@
+"""What a stage gets to work with: where to write, its config, and a way to run tools.
+
+Tools always run through StageContext.run_tool, which logs to reports/logs/<stage>.log and can be
+cancelled as a group when the run is interrupted (the runner may be PID 1 in a container).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess  # nosec B404 - running tools is this module's purpose
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from finsig_runner.core.config import RunnerConfig
+from finsig_runner.core.redaction import redact
+
+
+class Cancelled(Exception):
+    """Raised inside a stage when the run is interrupted."""
+
+
+@dataclass
+class ProcessGroup:
+    """Every child process the run started, so that an interrupt can stop them all."""
+
+    _procs: set[subprocess.Popen[bytes]] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def add(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.add(proc)
+        if self.cancelled.is_set():  # started after cancel() took its snapshot: stop it too
+            _signal_group(proc, signal.SIGTERM)
+
+    def discard(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def cancel(self, grace: float = 5.0) -> None:
+        """Stop every running child: SIGTERM to its process group, SIGKILL after `grace` seconds."""
+        self.cancelled.set()
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    argv: tuple[str, ...]
+    returncode: int
+    output: str  # combined stdout+stderr, also appended to the stage log
+    duration: float
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class StageContext:
+    run_id: str
+    workspace: Path
+    reports: Path  # <workspace>/reports
+    artifacts: Path  # <workspace>/artifacts
+    config: RunnerConfig
+    stage: str
+    processes: ProcessGroup
+    # The project virtual environment's bin directory (None until the project-env step made it).
+    project_bin: Path | None = None
+    # Outputs of prerequisite stages taken from an earlier run (`--only --from DIR`), else None.
+    from_dir: Path | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.reports / "logs" / f"{self.stage}.log"
+
+    def project_tool(self, name: str) -> str:
+        """Path of an executable inside the project environment."""
+        if self.project_bin is None:
+            raise RuntimeError(f"stage {self.stage} needs the project environment; none was made")
+        return str(self.project_bin / name)
+
+    def run_tool(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ToolRun:
+        """Run one tool, appending its output to this stage's log; a non-zero exit is not raised."""
+        if self.processes.cancelled.is_set():
+            raise Cancelled(self.stage)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        started = time.monotonic()
+        limit = timeout if timeout is not None else float(self.config.tool_timeout)
+        proc = subprocess.Popen(  # nosec B603 - argv list, no shell
+            list(argv),
+            cwd=cwd or self.workspace,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.processes.add(proc)
+        timed_out = False
+        try:
+            try:
+                raw, _ = proc.communicate(timeout=limit)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _signal_group(proc, signal.SIGKILL)
+                raw, _ = proc.communicate()
+        finally:
+            self.processes.discard(proc)
+        output = redact(raw.decode("utf-8", errors="replace"), self.config.secret_env)
+        with self.log_path.open("a", encoding="utf-8") as log:
+            log.write(redact(f"$ {' '.join(argv)}\n", self.config.secret_env) + output)
+            if not output.endswith("\n"):
+                log.write("\n")
+            log.write(f"[exit {proc.returncode}{' timeout' if timed_out else ''}]\n")
+        if self.processes.cancelled.is_set():
+            raise Cancelled(self.stage)
+        return ToolRun(tuple(argv), proc.returncode, output, time.monotonic() - started, timed_out)

@@ -1,0 +1,1 @@
+"""The `build` stage and the helpers only it uses."""

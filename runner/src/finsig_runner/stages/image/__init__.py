@@ -1,0 +1,1 @@
+"""The `image` stage and the helpers only it uses."""

@@ -1,0 +1,1 @@
+"""The `security` stage and the helpers only it uses."""

@@ -1,0 +1,1 @@
+"""The `staging` stage and the helpers only it uses."""

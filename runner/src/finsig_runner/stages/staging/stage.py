@@ -1,0 +1,191 @@
+"""`staging`: the compose file's stack on the run's network, proven healthy, scraped and alerting.
+
+The topology comes from docker-compose.staging.yml (finsig_runner.containers.compose), the app image
+from
+the `image` stage's artifacts/docker-image.tar (loaded, then removed) unless staging_app_image
+names one. See docs/staging.md for every check. Teardown always happens: on success, failure and
+interrupt (the engine sets the run's cancel event on SIGINT/SIGTERM; every wait here watches it).
+Outputs: reports/deploy-report.log and reports/deploy-report.json.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from finsig_runner.containers import resources as docker_resources
+from finsig_runner.containers.compose import ComposeError, load_compose
+from finsig_runner.core.context import Cancelled, StageContext
+from finsig_runner.core.model import Check, StageInputs, StageResult, Status
+from finsig_runner.stages.common import digests, error, finish, now, resolve, skipped
+from finsig_runner.stages.staging.report import DeployReport
+from finsig_runner.containers.stack import Stack
+from finsig_runner.stages.staging.checks import Expected, Limits, Verifier, expected_monitoring
+from finsig_runner.containers.waits import StackError, Stopped
+
+APP_IMAGE_VARIABLE = "FINSIG_APP_IMAGE"
+
+
+class StagingStage:
+    name = "staging"
+    requires: tuple[str, ...] = ("image", "monitoring")
+    checks: tuple[str, ...] = (
+        "staging.up", "staging.readyz", "staging.targets", "staging.rules", "staging.smoke",
+        "staging.counter", "staging.alert.AppDown", "staging.resolved.AppDown",
+        "staging.alert.PostgresDown", "staging.recovered.PostgresDown", "staging.teardown",
+    )
+    always = False
+    uses_project_env = False
+
+    def inputs(self, ctx: StageContext) -> StageInputs:
+        compose = resolve(ctx, ctx.config.staging_compose)
+        files = [compose, ctx.artifacts / "docker-image-sha256.txt"]
+        try:
+            project = load_compose(compose, self._env(ctx, ctx.config.staging_app_image))
+            files += [b.path for s in project.services.values() for b in s.binds]
+        except ComposeError:
+            pass
+        return StageInputs(files=tuple(files), config=(
+            ("staging_app_image", ctx.config.staging_app_image),
+            ("staging_fault_drill", str(ctx.config.staging_fault_drill))))
+
+    def _env(self, ctx: StageContext, image: str) -> dict[str, str]:
+        return {APP_IMAGE_VARIABLE: image} if image else {}
+
+    def run(self, ctx: StageContext) -> StageResult:
+        started = now()
+        compose = resolve(ctx, ctx.config.staging_compose)
+        if not compose.is_file():
+            return skipped(self.name, f"no {ctx.config.staging_compose}", started)
+        import docker
+
+        client = docker.from_env(timeout=120)
+        loaded: str | None = None
+        try:
+            image = ctx.config.staging_app_image
+            tar = ctx.artifacts / "docker-image.tar"
+            if not image and tar.is_file():
+                loaded = image = _load(client, tar)
+            try:
+                project = load_compose(compose, self._env(ctx, image))
+            except ComposeError as exc:
+                return error(self.name, f"{ctx.config.staging_compose}: {exc}", started)
+            return self._run(ctx, client, project, image, started)
+        finally:
+            if loaded:
+                _unload(client, loaded)
+            client.close()
+
+    def _run(self, ctx: StageContext, client: Any, project: Any, image: str,
+             started: datetime) -> StageResult:
+        report = DeployReport(ctx.run_id)
+        report.log(f"compose file {ctx.config.staging_compose}; services in start order: "
+                   + " | ".join(", ".join(level) for level in project.start_levels))
+        if image:
+            report.log(f"app image {image}")
+
+        def stop() -> bool:
+            return ctx.processes.cancelled.is_set()
+
+        cfg = ctx.config
+        limits = Limits(float(cfg.staging_check_timeout), float(cfg.staging_alert_timeout),
+                        float(cfg.staging_start_timeout))
+        labels = docker_resources.run_labels(ctx.run_id, self.name)
+        stack = Stack(client, project, ctx.run_id, labels, report, limits.start, stop)
+        interrupted = False
+        crash: Exception | None = None
+        try:
+            self._prove(stack, report, limits, stop, cfg.staging_fault_drill)
+        except (Stopped, Cancelled):
+            interrupted = True
+            report.log("interrupted: tearing down")
+        except Exception as exc:  # the engine or a tool broke: ERROR, yet torn down and reported
+            crash = exc
+            report.log(f"error: {type(exc).__name__}: {exc}; tearing down")
+        finally:
+            t0 = time.monotonic()
+            problems = stack.down()
+            left = {k: v for k, v in stack.left_over().items() if v}
+            teardown = time.monotonic() - t0
+            report.measure("teardown_s", teardown)
+            if left:
+                problems.append(f"left behind: {left}")
+            detail = "; ".join(problems) or "every container, the network and volumes removed"
+            report.add(Check("staging.teardown", Status.FAILED if problems else Status.PASSED,
+                             detail), datetime.now(UTC), teardown)
+        result = StageResult(self.name, Status.PASSED)
+        result.checks = [t.check for t in report.checks]
+        failed = report.failed()
+        if interrupted:
+            result.status, result.reason = Status.ABORTED, "interrupted; stack torn down"
+        elif crash is not None:
+            result.status = Status.ERROR
+            result.reason = f"{type(crash).__name__}: {crash}"[:2000]
+        elif failed:
+            result.status = Status.FAILED
+            result.reason = "; ".join(f"{c.id}: {c.detail}" for c in failed)[:2000]
+        result.summary = {"measurements": report.measurements,
+                          "services": list(project.services)}
+        paths = report.write(ctx.reports, result.status, result.reason)
+        result.outputs = digests(ctx, list(paths))
+        if interrupted:
+            raise Cancelled(self.name)
+        return finish(result, started)
+
+    def _prove(self, stack: Stack, report: DeployReport, limits: Limits, stop: Any,
+               drill: bool) -> None:
+        verifier = Verifier(stack, report, limits, stop)
+        try:
+            t0 = time.monotonic()
+            began = datetime.now(UTC)
+            try:
+                stack.up()
+            except StackError as exc:
+                if exc.logs:
+                    report.attach_log(exc.service, exc.logs)
+                report.add(Check("staging.up", Status.FAILED, str(exc)), began,
+                           time.monotonic() - t0)
+                verifier.logs_of_failed()
+                return
+            all_green = time.monotonic() - t0
+            report.measure("all_green_s", all_green)
+            report.add(Check("staging.up", Status.PASSED,
+                             f"{len(stack.services)} services healthy in {all_green:.1f}s"),
+                       began, all_green)
+            expected: Expected = expected_monitoring(stack)
+            first = [verifier.readyz(), verifier.targets(expected), verifier.rules(expected)]
+            before = verifier.counter_value()
+            sent_before = verifier.http.requests
+            smoke = verifier.smoke()
+            sent = verifier.http.requests - sent_before
+            verifier.counter(before, sent)
+            ok = all(c.status is Status.PASSED for c in [*first, smoke])
+            if not drill:
+                report.log("fault drill off (staging_fault_drill = false)")
+            elif not ok:
+                report.log("fault drill skipped: an earlier check failed")
+            else:
+                verifier.app_down()
+                verifier.postgres_down()
+            if report.failed():
+                verifier.logs_of_failed()
+        finally:
+            verifier.http.close()
+
+
+def _load(client: Any, tar: Any) -> str:
+    """docker load the image stage's tar; the tag it carries (or its ID)."""
+    with tar.open("rb") as handle:
+        images = client.images.load(handle)
+    image = images[0]
+    return str(image.tags[0]) if image.tags else str(image.id)
+
+
+def _unload(client: Any, image: str) -> None:
+    import docker.errors
+
+    try:
+        client.images.remove(image)  # a tag: untagged (and deleted when nothing else uses it)
+    except docker.errors.APIError:
+        pass

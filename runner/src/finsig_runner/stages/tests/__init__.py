@@ -1,0 +1,1 @@
+"""The `tests` stage and the helpers only it uses."""

@@ -1,0 +1,1 @@
+"""The `validate` stage and the helpers only it uses."""
