@@ -37,9 +37,9 @@ if not os.environ.get("FINSIG_RUNNER_NETWORK"):
     os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
     os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 
-from finsig_runner.config import RunnerConfig  # noqa: E402
-from finsig_runner.context import ProcessGroup, StageContext  # noqa: E402
-from finsig_runner.stages.staging import StagingStage  # noqa: E402
+from finsig_runner.core.config import RunnerConfig  # noqa: E402
+from finsig_runner.core.context import ProcessGroup, StageContext  # noqa: E402
+from finsig_runner.stages.staging.stage import StagingStage  # noqa: E402
 
 METRICS = {
     "all_green_s": "time to all-green (bring-up until every service healthy)",
