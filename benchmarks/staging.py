@@ -38,7 +38,7 @@ if not os.environ.get("FINSIG_RUNNER_NETWORK"):
     os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 
 from finsig_runner.core.config import RunnerConfig  # noqa: E402
-from finsig_runner.core.context import ProcessGroup, StageContext  # noqa: E402
+from finsig_runner.core.context import StageContext  # noqa: E402
 from finsig_runner.stages.staging.stage import StagingStage  # noqa: E402
 
 METRICS = {
@@ -54,12 +54,9 @@ METRICS = {
 def one_run(index: int, app_image: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="finsig-bench-") as tmp:
         workspace = Path(tmp)
-        ctx = StageContext(
-            run_id=f"bench-{uuid.uuid4().hex[:8]}", workspace=workspace,
-            reports=workspace / "reports", artifacts=workspace / "artifacts",
-            config=replace(RunnerConfig(), staging_compose=str(ROOT / "docker-compose.staging.yml"),
-                           staging_app_image=app_image),
-            stage="staging", processes=ProcessGroup())
+        config = replace(RunnerConfig(), staging_compose=str(ROOT / "docker-compose.staging.yml"),
+                         staging_app_image=app_image)
+        ctx = StageContext.create(workspace, config, "staging", f"bench-{uuid.uuid4().hex[:8]}")
         ctx.reports.mkdir()
         ctx.artifacts.mkdir()
         started = time.monotonic()

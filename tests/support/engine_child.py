@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from finsig_runner.core.config import RunnerConfig
-from finsig_runner.engine.engine import Engine
+from finsig_runner.engine.run import Engine
 from finsig_runner.engine.plan import Plan
 from finsig_runner.stages.staging.stage import StagingStage
 

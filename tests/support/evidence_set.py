@@ -12,13 +12,23 @@ from pathlib import Path
 from finsig_runner.core import signing
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import StageContext
-from finsig_runner.engine.engine import Engine, RunOutcome
+from finsig_runner.engine.outcome import RunOutcome
+from finsig_runner.engine.run import Engine
 from finsig_runner.stages.validate import sbom
-from finsig_runner.core.model import Check, FileDigest, StageInputs, StageResult, Status
+from finsig_runner.core.model import (
+    Check,
+    FileDigest,
+    ReportFragment,
+    StageInputs,
+    StageResult,
+    Status,
+)
+from finsig_runner.evidence.earlier_run import EarlierRun
 from finsig_runner.engine.plan import build_plan
 from finsig_runner.stages.registry import build_registry
 from finsig_runner.stages.validate.stage import ValidateStage
 
+DATABASE = {"source": "pypa/advisory-database@abc", "source_date": "2024-10-10"}
 LOCK = "demo==1.0 \\\n    --hash=sha256:" + "ab" * 32 + "\n"
 
 
@@ -34,9 +44,14 @@ class Fake:
     requires: tuple[str, ...] = ()
     always: bool = False
     uses_project_env: bool = False
+    summary: dict[str, object] = field(default_factory=dict)
+    fragments: tuple[ReportFragment, ...] = ()
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs()
+
+    def seal(self, ctx: StageContext) -> None:
+        pass
 
     def run(self, ctx: StageContext) -> StageResult:
         digests = []
@@ -48,7 +63,7 @@ class Fake:
         checks = [Check(c, self.check_status.get(c, Status.PASSED), f"{c} detail")
                   for c in self.checks]
         return StageResult(self.name, self.status, "" if self.status.ok else "findings",
-                           checks=checks, outputs=digests,
+                           checks=tuple(checks), outputs=tuple(digests), summary=self.summary,
                            tool_versions={f"{self.name}-tool": "1.0"})
 
 
@@ -68,9 +83,8 @@ def stages(**status: Status) -> list[Fake]:
              status=status.get("tests", Status.PASSED)),
         Fake("lint", ("lint.flake8",), {"reports/flake8-report.txt": b""}),
         Fake("security", ("security.bandit", "security.dependencies"),
-             {"reports/security-report.json": json.dumps(
-                 {"database": {"source": "pypa/advisory-database@abc", "source_date": "2024-10-10"}}
-             ).encode()}),
+             {"reports/security-report.json": json.dumps({"database": DATABASE}).encode()},
+             summary={"database": DATABASE}),
         Fake("build", ("build.build", "build.reproducible"),
              {"artifacts/demo-0.1.0-py3-none-any.whl": b"PK wheel bytes",
               "artifacts/demo-0.1.0.tar.gz": b"sdist bytes"}),
@@ -94,7 +108,8 @@ def run(root: Path, fakes: Sequence[Fake], config: RunnerConfig, only: Sequence[
     reg = build_registry([*fakes, validate])
     plan = build_plan(reg, (), only, from_dir)
     engine = Engine(reg, root, config, jobs=2, handle_signals=False,
-                    prepare_env=lambda ctx: root / "venv" / "bin")
+                    prepare_env=lambda ctx: root / "venv" / "bin",
+                    earlier=EarlierRun.open(from_dir.resolve()) if from_dir else None)
     return engine.run(plan)
 
 

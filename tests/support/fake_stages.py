@@ -10,8 +10,17 @@ from pathlib import Path
 
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import StageContext
-from finsig_runner.engine.engine import Engine, RunOutcome
-from finsig_runner.core.model import FileDigest, Stage, StageInputs, StageResult, Status
+from finsig_runner.core.model import (
+    FileDigest,
+    ReportFragment,
+    Stage,
+    StageInputs,
+    StageResult,
+    Status,
+)
+from finsig_runner.engine.outcome import RunOutcome
+from finsig_runner.engine.run import Engine
+from finsig_runner.evidence.earlier_run import EarlierRun
 from finsig_runner.engine.plan import build_plan
 from finsig_runner.stages.registry import build_registry
 
@@ -44,6 +53,11 @@ class FakeStage:
     action: Callable[[StageContext], None] | None = None
     recorder: Recorder | None = None
     seen: list[StageContext] = field(default_factory=list)
+    fragments: tuple[ReportFragment, ...] = ()
+    sealed: list[str] = field(default_factory=list)
+
+    def seal(self, ctx: StageContext) -> None:
+        self.sealed.append(ctx.run_id)
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs(config=(("coverage_min", str(ctx.config.coverage_min)),))
@@ -61,7 +75,7 @@ class FakeStage:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
                 digests.append(FileDigest.of(path, ctx.workspace))
-            return StageResult(self.name, self.status, reason=self.reason, outputs=digests)
+            return StageResult(self.name, self.status, reason=self.reason, outputs=tuple(digests))
         finally:
             if self.recorder:
                 self.recorder.mark(f"end {self.name}")
@@ -99,6 +113,7 @@ def run(
         config or RunnerConfig(),
         jobs=jobs,
         prepare_env=prepare_env or fake_env(workspace / "venv" / "bin"),
+        earlier=EarlierRun.open(from_dir.resolve()) if from_dir else None,
         handle_signals=False,
     )
     return engine.run(plan)

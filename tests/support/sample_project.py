@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from finsig_runner.core.config import RunnerConfig
-from finsig_runner.core.context import ProcessGroup, StageContext
+from finsig_runner.core.context import StageContext
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / "wheelhouse"
 COMMIT_DATE = "2024-01-02T03:04:05+00:00"
 COMMIT_EPOCH = 1704164645
@@ -173,16 +173,7 @@ def config(**overrides: object) -> RunnerConfig:
 def context(
     root: Path, stage: str, cfg: RunnerConfig | None = None, project_bin: Path | None = None
 ) -> StageContext:
-    return StageContext(
-        run_id="test-run",
-        workspace=root,
-        reports=root / "reports",
-        artifacts=root / "artifacts",
-        config=cfg or config(),
-        stage=stage,
-        processes=ProcessGroup(),
-        project_bin=project_bin,
-    )
+    return StageContext.create(root, cfg or config(), stage, "test-run", project_bin=project_bin)
 
 
 @contextmanager

@@ -23,7 +23,7 @@ def test_summary_line_shape() -> None:
 
 def test_plain_output_for_a_run(tmp_path: Path) -> None:
     from finsig_runner.core.config import RunnerConfig
-    from finsig_runner.engine.engine import Engine
+    from finsig_runner.engine.run import Engine
     from finsig_runner.core.model import Status
     from finsig_runner.engine.plan import build_plan
 
@@ -46,7 +46,7 @@ def test_live_output_on_a_terminal(tmp_path: Path) -> None:
     from rich.console import Console
 
     from finsig_runner.core.config import RunnerConfig
-    from finsig_runner.engine.engine import Engine
+    from finsig_runner.engine.run import Engine
     from finsig_runner.cli.output import LiveOutput
     from finsig_runner.engine.plan import build_plan
 
@@ -62,7 +62,7 @@ def test_live_output_on_a_terminal(tmp_path: Path) -> None:
 
 def test_plain_output_shows_the_project_environment_step(tmp_path: Path) -> None:
     from finsig_runner.core.config import RunnerConfig
-    from finsig_runner.engine.engine import Engine
+    from finsig_runner.engine.run import Engine
     from finsig_runner.engine.plan import build_plan
 
     from tests.support.fake_stages import fake_env

@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 
 from finsig_runner.core.context import StageContext
-from finsig_runner.engine.engine import Engine
-from finsig_runner.core.redaction import redact, redact_json, scan
-from finsig_runner.core.model import Check, Stage, StageInputs, StageResult, Status
+from finsig_runner.engine.run import Engine
+from finsig_runner.core.redaction import Redactor
+from finsig_runner.core.model import (
+    Check,
+    ReportFragment,
+    Stage,
+    StageInputs,
+    StageResult,
+    Status,
+)
 from finsig_runner.cli.output import make_output
 from finsig_runner.engine.plan import build_plan
 from finsig_runner.stages.registry import build_registry
@@ -26,17 +33,16 @@ CANARY = "canary-5f3a9c0e-never-written"
 
 
 def test_redact_replaces_values_not_names() -> None:
-    env = {"TOKEN": CANARY, "SHORT": "on"}
-    assert redact(f"x {CANARY} y", ["TOKEN", "SHORT", "UNSET"], env) == "x [redacted:TOKEN] y"
-    assert redact("turn it on", ["SHORT"], env) == "turn it on"  # too short to be a secret
-    assert redact_json({CANARY: [CANARY, 1]}, ["TOKEN"], env) == {
-        "[redacted:TOKEN]": ["[redacted:TOKEN]", 1]}
+    redactor = Redactor.from_env(["TOKEN", "SHORT", "UNSET"], {"TOKEN": CANARY, "SHORT": "on"})
+    assert redactor.text(f"x {CANARY} y") == "x [redacted:TOKEN] y"
+    assert redactor.text("turn it on") == "turn it on"  # too short to be a secret
+    assert redactor.json({CANARY: [CANARY, 1]}) == {"[redacted:TOKEN]": ["[redacted:TOKEN]", 1]}
 
 
 def test_scan_finds_a_value_across_a_chunk_boundary(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * ((1 << 20) - 5) + CANARY.encode() + b"y" * 10)
-    assert scan([tmp_path], ["TOKEN"], {"TOKEN": CANARY}) == [(big, "TOKEN")]
+    assert Redactor({"TOKEN": CANARY}).scan([tmp_path]) == [(big, "TOKEN")]
 
 
 @dataclass
@@ -50,9 +56,13 @@ class Chatty:
     uses_project_env: bool = False
     leak_raw: bool = False
     raw_reason: bool = False
+    fragments: tuple[ReportFragment, ...] = ()
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs()
+
+    def seal(self, ctx: StageContext) -> None:
+        pass
 
     def run(self, ctx: StageContext) -> StageResult:
         done = ctx.run_tool([sys.executable, "-c",
@@ -62,7 +72,7 @@ class Chatty:
             (ctx.reports / "leak.txt").write_text(CANARY)
         reason = os.environ["FINSIG_CANARY"] if self.raw_reason else done.output.strip()
         return StageResult(self.name, Status.PASSED, reason=reason,
-                           checks=[Check("lint.flake8", Status.PASSED, done.output.strip())])
+                           checks=(Check("lint.flake8", Status.PASSED, done.output.strip()),))
 
 
 def _run(root: Path, leak: bool) -> None:

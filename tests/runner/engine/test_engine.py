@@ -10,8 +10,8 @@ import pytest
 
 from finsig_runner.core.context import StageContext
 from finsig_runner.core.errors import ProjectEnvError
-from finsig_runner.core.events import verify
-from finsig_runner.core.model import Status
+from finsig_runner.core.events import verify_chain
+from finsig_runner.core.model import ReportFragment, RunStatus, Status
 
 from tests.support.fake_stages import FakeStage, Recorder, events, fake_env, run
 
@@ -27,7 +27,7 @@ def test_prerequisites_run_first_and_results_follow_plan_order(tmp_path: Path) -
         FakeStage("tests", recorder=rec),
         jobs=1,
     )
-    assert list(out.results) == ["tests", "build", "image"]
+    assert list(out.results) == ["build", "image", "tests"]  # registry order, prerequisites first
     assert rec.index("end build") < rec.index("start image")
     assert out.status == "PASSED" and out.exit_code == 0
 
@@ -119,7 +119,8 @@ def test_exit_codes(
 ) -> None:
     out = run(tmp_path, FakeStage("tests", status=statuses[0]),
               FakeStage("lint", status=statuses[1]))
-    assert (out.exit_code, out.outcome, out.status) == (code, outcome, outcome)
+    assert (out.exit_code, out.stages_status, out.status) == (code, RunStatus(outcome),
+                                                              RunStatus(outcome))
 
 
 def test_project_env_made_once_only_when_needed(tmp_path: Path) -> None:
@@ -167,7 +168,7 @@ def test_evidence_results_and_chain(tmp_path: Path) -> None:
     assert artifacts["artifacts/pkg.whl"]["stage"] == "build"
     assert "reports/stages/build.json" in artifacts
     assert all(str(e["ts"]).endswith("Z") for e in evs)
-    assert verify(out.event_log).chain_hash == out.chain_hash
+    assert verify_chain(out.event_log).chain_hash == out.chain_hash
     assert evs[-1]["status"] == "PASSED" and evs[-1]["exit_code"] == 0
 
 
@@ -185,8 +186,13 @@ def test_each_run_starts_empty_and_previous_is_set_aside(tmp_path: Path) -> None
 def test_lint_report_assembled_from_both_reports(tmp_path: Path) -> None:
     out = run(
         tmp_path,
-        FakeStage("lint", outputs={"reports/flake8-report.txt": b"src/a.py:1:1: F401 unused\n"}),
-        FakeStage("typing", outputs={"reports/mypy-report.txt": b"src/a.py:2: error: bad\n"}),
+        FakeStage("lint", outputs={"reports/flake8-report.txt": b"src/a.py:1:1: F401 unused\n"},
+                  fragments=(ReportFragment("reports/lint-report.txt", "flake8",
+                                            "reports/flake8-report.txt"),)),
+        FakeStage("typing", outputs={"reports/mypy-report.txt": b"src/a.py:2: error: bad\n"},
+                  fragments=(ReportFragment("reports/lint-report.txt", "mypy",
+                                            "reports/mypy-report.txt"),)),
+        jobs=2,
     )
     text = (tmp_path / "reports" / "lint-report.txt").read_text()
     assert text.index("flake8") < text.index("F401") < text.index("mypy") < text.index("error: bad")
@@ -222,4 +228,4 @@ def test_a_broken_previous_log_does_not_stop_the_next_run(tmp_path: Path) -> Non
     log = tmp_path / "artifacts" / "ci_cd_events.log"
     log.write_bytes(log.read_bytes()[:-5])
     out = run(tmp_path, FakeStage("lint"))
-    assert out.exit_code == 0 and verify(out.event_log).lines > 0
+    assert out.exit_code == 0 and verify_chain(out.event_log).lines > 0

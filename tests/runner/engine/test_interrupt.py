@@ -12,7 +12,7 @@ import pytest
 
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import StageContext
-from finsig_runner.engine.engine import Engine
+from finsig_runner.engine.run import Engine
 from finsig_runner.core.model import Status
 from finsig_runner.engine.plan import build_plan
 

@@ -8,7 +8,7 @@ import pytest
 
 from finsig_runner.core.context import StageContext
 from finsig_runner.core.errors import FromDirError, UsageError
-from finsig_runner.core.model import Status
+from finsig_runner.core.model import RunStatus, Status
 
 from tests.support.fake_stages import FakeStage, events, run
 
@@ -30,7 +30,7 @@ def earlier(tmp_path: Path) -> Path:
     first.mkdir()
     build, image = _stages([])
     out = run(first, build, image, only=["build"])
-    assert out.status == "PARTIAL" and out.outcome == "PASSED"
+    assert out.status is RunStatus.PARTIAL and out.stages_status is RunStatus.PASSED
     return first
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from finsig_runner.cli.commands.run import describe
-from finsig_runner.core.errors import UnknownStageError
+from finsig_runner.core.errors import UnknownStageError, UsageError
 from finsig_runner.engine.plan import build_plan, parse_names
 from finsig_runner.stages import registry as real_registry
 
@@ -26,7 +26,7 @@ def _graph() -> dict[str, FakeStage]:
 
 def test_full_plan_is_topological_in_registry_order() -> None:
     plan = build_plan(registry(*_graph().values()))
-    assert plan.stages == ("tests", "lint", "build", "image", "monitoring", "staging", "validate")
+    assert plan.stages == ("tests", "lint", "build", "monitoring", "image", "staging", "validate")
     assert not plan.partial and plan.mode == "full"
 
 
@@ -34,7 +34,7 @@ def test_stages_adds_prerequisites_and_always_stages() -> None:
     reg = registry(*_graph().values())
     plan = build_plan(reg, ["staging"])
     # validate joins, but not its own prerequisites (tests, lint): `--stages` stays partial
-    assert plan.stages == ("build", "image", "monitoring", "staging", "validate")
+    assert plan.stages == ("build", "monitoring", "image", "staging", "validate")
     assert plan.partial and plan.mode == "stages"
     plan = build_plan(reg, ["lint"])
     assert plan.stages == ("lint", "validate") and plan.partial
@@ -55,13 +55,16 @@ def test_dry_run_plan_names_only_the_prerequisites_an_always_stage_waits_for() -
 def test_only_takes_exactly_the_named_and_lists_external_prerequisites() -> None:
     plan = build_plan(registry(*_graph().values()), only=["staging"], from_dir=Path("/x"))
     assert plan.stages == ("staging",)
-    assert plan.external == ("image", "monitoring")
+    assert plan.external == ("monitoring", "image")
     assert plan.partial and plan.mode == "only"
 
 
 def test_parse_names() -> None:
     assert parse_names("tests, lint,,typing") == ["tests", "lint", "typing"]
     assert parse_names(None) == []
+    for empty in ("", " ", ",", " , "):
+        with pytest.raises(UsageError, match="empty stage selection"):
+            parse_names(empty)
 
 
 def test_registry_refuses_unknown_prerequisites_and_cycles() -> None:
@@ -71,8 +74,7 @@ def test_registry_refuses_unknown_prerequisites_and_cycles() -> None:
         registry(FakeStage("a", requires=("b",)), FakeStage("b", requires=("a",)))
 
 
-def test_real_registry_uses_the_fixed_names() -> None:
-    assert set(real_registry.STAGES) <= set(real_registry.STAGE_NAMES)
-    assert list(real_registry.STAGES) == [
-        n for n in real_registry.STAGE_NAMES if n in real_registry.STAGES]
+def test_real_registry_is_in_pipeline_order() -> None:
+    assert list(real_registry.STAGES) == ["tests", "lint", "typing", "security", "build",
+                                          "image", "monitoring", "staging", "validate"]
     real_registry.check(real_registry.STAGES)

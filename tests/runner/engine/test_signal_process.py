@@ -26,6 +26,10 @@ SCRIPT = textwrap.dedent(
         checks = ()
         always = False
         uses_project_env = False
+        fragments = ()
+
+        def seal(self, ctx):
+            pass
 
         def inputs(self, ctx):
             from finsig_runner.core.model import StageInputs

@@ -16,9 +16,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from finsig_runner.engine.engine import RunOutcome
+from finsig_runner.engine.outcome import RunOutcome
 from finsig_runner.core.events import rfc3339, utc_now
-from finsig_runner.core.model import StageResult, Status
+from finsig_runner.core.model import RunStatus, StageResult, Status
 from finsig_runner.engine.plan import Plan
 
 WIDTH = 30
@@ -51,9 +51,10 @@ def summary(outcome: RunOutcome) -> list[str]:
     lines.append(f"event log:     {outcome.event_log} (chain {outcome.chain_hash[:16]}...)")
     if outcome.previous is not None:
         lines.append(f"previous run:  {outcome.previous}")
-    verdict = outcome.status
-    if outcome.status == "PARTIAL":
-        verdict = f"PARTIAL (stages here: {outcome.outcome}; a partial run gives no verdict)"
+    verdict = outcome.status.value
+    if outcome.status is RunStatus.PARTIAL:
+        verdict = (f"PARTIAL (stages here: {outcome.stages_status.value}; a partial run gives no "
+                   "verdict)")
     lines.append(
         f"run {outcome.run_id}: {verdict} in {outcome.duration:.1f}s (exit {outcome.exit_code})"
     )

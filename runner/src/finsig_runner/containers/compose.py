@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from finsig_runner.core import graph
+
 __all__ = [
     "BindMount",
     "ComposeError",
@@ -645,32 +647,10 @@ def start_levels(services: Mapping[str, Service]) -> tuple[tuple[str, ...], ...]
     Services in the same level can start in parallel. Names are sorted within a level so the order
     is the same on every run. A cycle raises ComposeError naming the services in it.
     """
-    remaining = {name: {d.service for d in s.depends_on} for name, s in services.items()}
-    levels: list[tuple[str, ...]] = []
-    done: set[str] = set()
-    while remaining:
-        ready = sorted(name for name, deps in remaining.items() if deps <= done)
-        if not ready:
-            cycle = _find_cycle(remaining)
-            raise ComposeError(
-                f"forms a cycle: {' -> '.join(cycle)}", f"services.{cycle[0]}.depends_on", cycle[0]
-            )
-        levels.append(tuple(ready))
-        done.update(ready)
-        for name in ready:
-            del remaining[name]
-    return tuple(levels)
-
-
-def _find_cycle(graph: Mapping[str, set[str]]) -> list[str]:
-    """One cycle among the services left in `graph` (each has a dependency still in it)."""
-    start = sorted(graph)[0]
-    path: list[str] = []
-    current = start
-    while current not in path:
-        path.append(current)
-        current = sorted(d for d in graph[current] if d in graph)[0]
-    cycle = path[path.index(current):]
-    first = cycle.index(min(cycle))  # start at the smallest name: the same message every run
-    cycle = cycle[first:] + cycle[:first]
-    return cycle + [cycle[0]]
+    try:
+        return graph.levels({name: [d.service for d in s.depends_on]
+                             for name, s in services.items()})
+    except graph.CycleFound as exc:
+        first = exc.cycle[0]
+        raise ComposeError(f"forms a cycle: {exc}", f"services.{first}.depends_on",
+                           first) from exc

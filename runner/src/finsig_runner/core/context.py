@@ -1,6 +1,7 @@
 """What a stage gets to work with: where to write, its config, and a way to run tools.
 
-Tools always run through StageContext.run_tool, which logs to reports/logs/<stage>.log and can be
+Tools always run through StageContext.run_tool, which streams their output into
+reports/logs/<stage>.log as it is produced (through the run's one redacting writer), and can be
 cancelled as a group when the run is interrupted (the runner may be PID 1 in a container).
 """
 
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from finsig_runner.core.config import RunnerConfig
-from finsig_runner.core.redaction import redact
+from finsig_runner.core.outputs import OutputWriter
+from finsig_runner.core.redaction import RedactingStream, Redactor
 
 
 class Cancelled(Exception):
@@ -81,10 +83,22 @@ class StageContext:
     config: RunnerConfig
     stage: str
     processes: ProcessGroup
+    writer: OutputWriter  # every report and log line goes through it (redaction, containment)
     # The project virtual environment's bin directory (None until the project-env step made it).
     project_bin: Path | None = None
-    # Outputs of prerequisite stages taken from an earlier run (`--only --from DIR`), else None.
-    from_dir: Path | None = None
+
+    @classmethod
+    def create(cls, workspace: Path, config: RunnerConfig, stage: str, run_id: str, *,
+               processes: ProcessGroup | None = None, writer: OutputWriter | None = None,
+               project_bin: Path | None = None) -> StageContext:
+        """A context over `workspace` (its reports/ and artifacts/), redacting what the config
+        names as secret unless a writer is given."""
+        root = workspace.resolve()
+        return cls(run_id=run_id, workspace=root, reports=root / "reports",
+                   artifacts=root / "artifacts", config=config, stage=stage,
+                   processes=processes or ProcessGroup(),
+                   writer=writer or OutputWriter(root, Redactor.from_env(config.secret_env)),
+                   project_bin=project_bin)
 
     @property
     def log_path(self) -> Path:
@@ -107,38 +121,61 @@ class StageContext:
         """Run one tool, appending its output to this stage's log; a non-zero exit is not raised."""
         if self.processes.cancelled.is_set():
             raise Cancelled(self.stage)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         full_env = dict(os.environ)
         if env:
             full_env.update(env)
         started = time.monotonic()
         limit = timeout if timeout is not None else float(self.config.tool_timeout)
-        proc = subprocess.Popen(  # nosec B603 - argv list, no shell
-            list(argv),
-            cwd=cwd or self.workspace,
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        self.processes.add(proc)
-        timed_out = False
-        try:
+        with self.writer.stream(self.log_path) as log:
+            log.write(f"$ {' '.join(argv)}\n".encode())
+            proc = subprocess.Popen(  # nosec B603 - argv list, no shell
+                list(argv),
+                cwd=cwd or self.workspace,
+                env=full_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            self.processes.add(proc)
             try:
-                raw, _ = proc.communicate(timeout=limit)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _signal_group(proc, signal.SIGKILL)
-                raw, _ = proc.communicate()
-        finally:
-            self.processes.discard(proc)
-        output = redact(raw.decode("utf-8", errors="replace"), self.config.secret_env)
-        with self.log_path.open("a", encoding="utf-8") as log:
-            log.write(redact(f"$ {' '.join(argv)}\n", self.config.secret_env) + output)
-            if not output.endswith("\n"):
-                log.write("\n")
-            log.write(f"[exit {proc.returncode}{' timeout' if timed_out else ''}]\n")
+                raw, timed_out = _collect(proc, log, limit)
+            finally:
+                self.processes.discard(proc)
+            ending = b"" if raw.endswith(b"\n") or not raw else b"\n"
+            status = f"[exit {proc.returncode}{' timeout' if timed_out else ''}]\n"
+            log.write(ending + status.encode())
+        output = self.writer.redactor.text(raw.decode("utf-8", errors="replace"))
         if self.processes.cancelled.is_set():
             raise Cancelled(self.stage)
         return ToolRun(tuple(argv), proc.returncode, output, time.monotonic() - started, timed_out)
+
+
+def _collect(proc: subprocess.Popen[bytes], log: RedactingStream,
+             limit: float) -> tuple[bytes, bool]:
+    """Copy the tool's output into the log as it comes; kill its group after `limit` seconds."""
+    chunks: list[bytes] = []
+    assert proc.stdout is not None  # nosec B101 - Popen was given stdout=PIPE
+
+    def pump() -> None:
+        stdout = proc.stdout
+        assert stdout is not None  # nosec B101
+        try:
+            for chunk in iter(lambda: os.read(stdout.fileno(), 65536), b""):
+                chunks.append(chunk)
+                log.write(chunk)
+        except (OSError, ValueError):  # the pipe closed under us after a timeout: output ends here
+            return
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+    reader.join(timeout=10)  # a grandchild holding the pipe open must not hang the stage
+    proc.stdout.close()
+    return b"".join(chunks), timed_out

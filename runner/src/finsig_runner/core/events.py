@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from finsig_runner.core.errors import ChainBrokenError
-from finsig_runner.core.redaction import redact_json
+from finsig_runner.core.redaction import Redactor
 
 LOG_NAME = "ci_cd_events.log"
 GENESIS = "0" * 64
@@ -47,14 +47,14 @@ def encode(record: dict[str, Any]) -> bytes:
 class EventLog:
     """Append-only, thread-safe writer of the chained log; appending continues an existing file."""
 
-    def __init__(self, path: Path, secret_env: tuple[str, ...] = ()) -> None:
+    def __init__(self, path: Path, redactor: Redactor | None = None) -> None:
         self.path = path
-        self.secret_env = secret_env  # values of these variables are redacted from every line
+        self.redactor = redactor or Redactor({})  # every line's values pass through it
         self._lock = threading.Lock()
         self._prev = GENESIS
         self._seq = 0
         if path.exists() and path.stat().st_size:
-            result = verify(path)  # refuse to extend a log that is already broken
+            result = verify_chain(path)  # refuse to extend a log that is already broken
             self._prev, self._seq = result.chain_hash, result.lines
 
     @property
@@ -65,7 +65,7 @@ class EventLog:
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         with self._lock:
-            record = dict(redact_json(fields, self.secret_env))
+            record = dict(self.redactor.json(fields))
             record.update(
                 seq=self._seq + 1, ts=rfc3339(utc_now()), event=event, prev=self._prev
             )
@@ -87,7 +87,7 @@ class LogVerification:
 
 
 def iter_records(path: Path) -> Iterator[dict[str, Any]]:
-    """The records of a log already verified (see verify())."""
+    """The records of a log already verified (see verify_chain())."""
     with path.open("rb") as handle:
         for raw in handle:
             if raw.strip():
@@ -103,7 +103,7 @@ def _parse(line: bytes) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def verify(path: Path, expect_hash: str | None = None) -> LogVerification:
+def verify_chain(path: Path, expect_hash: str | None = None) -> LogVerification:
     """Check the whole chain. Raises ChainBrokenError naming the first line that fails.
 
     When line k's `prev` does not match line k-1, the line to blame is found by looking one link
@@ -159,4 +159,4 @@ def verify(path: Path, expect_hash: str | None = None) -> LogVerification:
 
 def chain_hash(path: Path) -> str:
     """The final chain hash of a log (after verifying the whole chain)."""
-    return verify(path).chain_hash
+    return verify_chain(path).chain_hash

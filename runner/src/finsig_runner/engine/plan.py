@@ -1,40 +1,81 @@
-"""Which stages a run executes, in what order, and which prerequisites come from `--from DIR`."""
+"""Which stages a run executes, in what order, and which prerequisites come from `--from DIR`.
+
+The planner is handed the registry (a mapping of stage name to Stage); it never imports one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import enum
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from finsig_runner.core import graph
 from finsig_runner.core.errors import UnknownStageError, UsageError
 from finsig_runner.core.model import Stage
-from finsig_runner.stages.registry import STAGE_NAMES
+
+
+class Mode(str, enum.Enum):
+    FULL = "full"  # every registered stage
+    STAGES = "stages"  # the named stages, their prerequisites and the always-run stages
+    ONLY = "only"  # exactly the named stages; prerequisites' outputs from --from DIR
 
 
 @dataclass(frozen=True)
 class Plan:
-    stages: tuple[str, ...]  # selected stages, topologically ordered (registry order among peers)
+    stages: tuple[str, ...]  # selected stages, each after its prerequisites (registry order)
     external: tuple[str, ...]  # prerequisites not run here (`--only`): outputs from from_dir
     partial: bool  # not every registered stage runs: the run ends PARTIAL, never with a verdict
     from_dir: Path | None = None
-    mode: str = "full"  # full | stages | only
+    mode: Mode = Mode.FULL
+
+    def waits_for(self, stage: Stage) -> tuple[str, ...]:
+        """The prerequisites a stage waits for in this plan (an always-run stage: only those
+        that run here or are imported; it never pulls the others in)."""
+        return tuple(r for r in stage.requires
+                     if not stage.always or r in self.stages or r in self.external)
 
 
 def parse_names(text: str | None) -> list[str]:
-    if not text:
+    """`a,b c` -> [a, b, c]. An empty or blank selection is refused (an empty CI variable)."""
+    if text is None:
         return []
-    return [name.strip() for name in text.replace(" ", ",").split(",") if name.strip()]
+    names = [name.strip() for name in text.replace(" ", ",").split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"an empty stage selection {text!r}: name at least one stage "
+                         "(or leave the option out to run every stage)")
+    return names
+
+
+def ordered(registry: Mapping[str, Stage], selected: Iterable[str] | None = None
+            ) -> tuple[str, ...]:
+    """The selected stages, each after its selected prerequisites, else in registry order.
+
+    Raises UnknownStageError naming the cycle when the requires-graph has one.
+    """
+    chosen = set(registry if selected is None else selected)
+    rank = {name: i for i, name in enumerate(registry)}
+    try:
+        return graph.order({n: registry[n].requires for n in registry if n in chosen}, rank)
+    except graph.CycleFound as exc:
+        raise UnknownStageError(f"stage graph has a cycle: {exc}") from exc
+
+
+def check_registry(registry: Mapping[str, Stage]) -> None:
+    """Every prerequisite is a registered stage and the graph has no cycle (else exit 2)."""
+    for stage in registry.values():
+        for req in stage.requires:
+            if req not in registry:
+                raise UnknownStageError(
+                    f"stage {stage.name!r} requires {req!r}, which is not registered")
+    ordered(registry)
 
 
 def _known(registry: Mapping[str, Stage], names: Sequence[str]) -> None:
     for name in names:
-        if name in registry:
-            continue
-        if name in STAGE_NAMES:
-            raise UnknownStageError(f"stage {name!r} is not implemented in this version")
-        raise UnknownStageError(
-            f"unknown stage {name!r} (stages: {', '.join(registry) or 'none registered'})"
-        )
+        if name not in registry:
+            raise UnknownStageError(
+                f"unknown stage {name!r} (stages: {', '.join(registry) or 'none registered'})")
 
 
 def _closure(registry: Mapping[str, Stage], names: Sequence[str]) -> set[str]:
@@ -45,23 +86,6 @@ def _closure(registry: Mapping[str, Stage], names: Sequence[str]) -> set[str]:
             found.add(name)
             todo.extend(registry[name].requires)
     return found
-
-
-def topological(registry: Mapping[str, Stage], selected: set[str]) -> tuple[str, ...]:
-    """Selected names, each after its (selected) prerequisites, otherwise in registry order."""
-    ordered: list[str] = []
-    placed: set[str] = set()
-    remaining = [n for n in registry if n in selected]
-    while remaining:
-        for name in remaining:
-            if all(r in placed or r not in selected for r in registry[name].requires):
-                ordered.append(name)
-                placed.add(name)
-                remaining.remove(name)
-                break
-        else:  # registry.check() refuses cycles; this is a guard
-            raise UnknownStageError(f"stage graph has a cycle among {', '.join(remaining)}")
-    return tuple(ordered)
 
 
 def build_plan(
@@ -81,24 +105,23 @@ def build_plan(
     _known(registry, [*stages, *only])
     if only:
         selected = set(only)
+        # direct prerequisites only: those of prerequisites are the earlier run's business; an
+        # always-run stage (validate) waits for whichever prerequisites run and imports none
         external = {r for n in selected if not registry[n].always
                     for r in registry[n].requires if r not in selected}
-        # an always-run stage (validate) waits for whichever prerequisites run; it imports none
-        # prerequisites of prerequisites are the earlier run's business: only direct ones matter
-        mode = "only"
+        mode = Mode.ONLY
     else:
         selected = _closure(registry, list(stages) if stages else list(registry))
         # an always-run stage joins without its own prerequisites (validate requires every
-        # stage: pulling them in would turn `--stages lint` into a full run); it waits for
-        # whichever of them run, as with --only
+        # stage: pulling them in would turn `--stages lint` into a full run)
         selected |= {n for n, s in registry.items() if s.always}
         external = set()
-        mode = "stages" if stages else "full"
-    ordered = topological(registry, selected)
+        mode = Mode.STAGES if stages else Mode.FULL
+    chosen = ordered(registry, selected)
     return Plan(
-        stages=ordered,
+        stages=chosen,
         external=tuple(n for n in registry if n in external),
-        partial=set(ordered) != set(registry),
+        partial=set(chosen) != set(registry),
         from_dir=from_dir,
         mode=mode,
     )

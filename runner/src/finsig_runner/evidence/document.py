@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from finsig_runner.evidence.collect import AFTER_DOCUMENT, StageRecord
+from finsig_runner.evidence.files import AFTER_DOCUMENT
 from finsig_runner.evidence.gitinfo import Source
 from finsig_runner.evidence.verdict import Judgement
 from finsig_runner.core.hashing import sha256_file
-from finsig_runner.core.model import FileDigest
+from finsig_runner.core.model import FileDigest, RunStatus, StageResult
 
 PAYLOAD_TYPE = "application/vnd.finsig.artifact-validation+json"
 SCHEMA_VERSION = 1
@@ -65,8 +65,19 @@ def vulnerability_database(roots: Sequence[Path], vulndb: Path | None) -> dict[s
     return None
 
 
-def tool_versions(stages: Iterable[StageRecord]) -> dict[str, dict[str, str]]:
-    return {s.name: dict(sorted(s.tool_versions.items())) for s in stages if s.tool_versions}
+def tool_versions(stages: Iterable[StageResult]) -> dict[str, dict[str, str]]:
+    return {s.stage: dict(sorted(s.tool_versions.items())) for s in stages if s.tool_versions}
+
+
+def stage_json(result: StageResult) -> dict[str, Any]:
+    """A stage as the document lists it (the run that produced it named by its origin)."""
+    return {
+        "name": result.stage, "status": result.status.value, "duration": round(result.duration, 3),
+        "reason": result.reason,
+        "started": result.started.isoformat() if result.started else None,
+        "ended": result.ended.isoformat() if result.ended else None,
+        "run_id": result.origin.run_id if result.origin else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,7 @@ class Content:
     started: str
     ended: str
     partial: bool
-    stages: tuple[StageRecord, ...]
+    stages: tuple[StageResult, ...]
     judgement: Judgement | None  # None for a partial run: never a verdict
     allow_skipped: tuple[str, ...]
     files: tuple[FileDigest, ...]
@@ -106,13 +117,14 @@ class Content:
 def build(c: Content) -> dict[str, Any]:
     required = set(c.judgement.required) if c.judgement else set()
     checks = [
-        {"id": cid, "status": status.value, "detail": detail, "required": cid in required}
-        for stage in c.stages for cid, status, detail in stage.checks
+        {"id": ck.id, "status": ck.status.value, "detail": ck.detail, "required": ck.id in required}
+        for stage in c.stages for ck in stage.checks
     ]
+    verdict: dict[str, Any] | None
     if c.partial or c.judgement is None:
-        status, verdict = "PARTIAL", None
+        status, verdict = RunStatus.PARTIAL, None
     else:
-        status = "PASSED" if c.judgement.passed else "FAILED"
+        status = RunStatus.PASSED if c.judgement.passed else RunStatus.FAILED
         verdict = {
             "required_checks": list(c.judgement.required),
             "allow_skipped": list(c.allow_skipped),
@@ -127,9 +139,9 @@ def build(c: Content) -> dict[str, Any]:
         "started": c.started,
         "ended": c.ended,
         "partial": c.partial,
-        "status": status,
+        "status": status.value,
         "verdict": verdict,
-        "stages": [s.to_json() for s in c.stages],
+        "stages": [stage_json(s) for s in c.stages],
         "checks": sorted(checks, key=lambda ch: str(ch["id"])),
         "files": [f.to_json() for f in c.files],
         "tool_versions": tool_versions(c.stages),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +20,17 @@ from finsig_runner import __version__
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.errors import EvidenceError, UsageError
 from finsig_runner.core.events import line_hash, rfc3339, utc_now
-from finsig_runner.evidence import document, gitinfo
-from finsig_runner.evidence.collect import DOCUMENT, LOG, SEAL, RunRecord, read_run
-from finsig_runner.evidence.verdict import Failure, Policy, StageState, judge
 from finsig_runner.core.hashing import sha256_file
-from finsig_runner.evidence.writer import (
-    Signer,
-    Written,
-    write_document,
-    write_provenance,
-    write_public_key,
-)
+from finsig_runner.core.model import FileDigest, StageResult
+from finsig_runner.core.outputs import OutputWriter
+from finsig_runner.core.redaction import Redactor
+from finsig_runner.evidence import document, gitinfo
+from finsig_runner.evidence.assemble import Assembly, assemble, in_order, vulnerability_database
+from finsig_runner.evidence.files import DOCUMENT, LOG, SEAL
+from finsig_runner.evidence.provenance import lock_files
+from finsig_runner.evidence.reader import RunRecord, read_run
+from finsig_runner.evidence.verdict import Failure, Policy
+from finsig_runner.evidence.writer import Signer, Written
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,10 @@ def open_job(workspace: Path, root: Path) -> Job:
     if not record.finished:
         raise EvidenceError(f"job {root}: refused: its event log has no run_end line "
                             "(truncated, or the run never ended)")
-    for path, digest in record.outputs:
-        target = root / path
-        if not target.is_file() or sha256_file(target) != digest:
-            raise EvidenceError(f"job {root}: refused: {path} differs from its event log")
+    for out in record.outputs:
+        target = root / out.path
+        if not target.is_file() or sha256_file(target) != out.sha256:
+            raise EvidenceError(f"job {root}: refused: {out.path} differs from its event log")
     _own_evidence_agrees(root, record)
     return Job(record, str(root.relative_to(workspace)))
 
@@ -73,57 +73,57 @@ def _own_evidence_agrees(root: Path, record: RunRecord) -> None:
             raise EvidenceError(f"job {root}: refused: its seal does not match its log's end")
 
 
+def _stages(jobs: Sequence[Job]) -> list[StageResult]:
+    """Every stage that ran in some job (imported copies and each job's validate left out)."""
+    found: dict[str, StageResult] = {}
+    owner: dict[str, str] = {}
+    for job in jobs:
+        for name, stage in job.record.stages.items():
+            if (stage.origin and stage.origin.imported) or name == "validate":
+                continue
+            if name in found:
+                raise UsageError(f"stage {name} ran in two jobs: {owner[name]} and {job.rel}")
+            found[name], owner[name] = stage, job.rel
+    return list(found.values())
+
+
 def merge(workspace: Path, job_dirs: Sequence[Path], config: RunnerConfig,
-          declared: Mapping[str, tuple[str, ...]]) -> Written:
+          declared: Mapping[str, tuple[str, ...]], writer: OutputWriter | None = None) -> Written:
     workspace = workspace.resolve()
+    writer = writer or OutputWriter(workspace, Redactor.from_env(config.secret_env))
     if not job_dirs:
         raise UsageError("validate --merge needs at least one job directory")
     if (workspace / DOCUMENT).exists():
         raise UsageError(f"{workspace / DOCUMENT} exists: merge into a workspace of its own")
     jobs = [open_job(workspace, d) for d in job_dirs]
-    stages: dict[str, Any] = {}
-    owner: dict[str, str] = {}
-    for job in jobs:
-        for name, stage in job.record.stages.items():
-            if stage.imported or name == "validate":
-                continue
-            if name in stages:
-                raise UsageError(f"stage {name} ran in two jobs: {owner[name]} and {job.rel}")
-            stages[name], owner[name] = stage, job.rel
-    order = {name: i for i, name in enumerate(declared)}
-    ordered = tuple(sorted(stages.values(), key=lambda s: (order.get(s.name, len(order)), s.name)))
-    reported = {cid: (st, detail) for s in ordered for cid, st, detail in s.checks}
-    judgement = judge(Policy.from_config(config), declared,
-                      {s.name: StageState(s.status, s.reason) for s in ordered}, reported)
+    stages = in_order(_stages(jobs), tuple(declared))
     signer = Signer.from_config(config, workspace)
+    missing: tuple[Failure, ...] = ()
     if signer.key is None and signer.required:
-        missing = Failure("validate.signature", "FAILED", f"require_signature: {signer.reason}")
-        judgement = replace(judgement, failures=judgement.failures + (missing,))
-    write_public_key(workspace, signer)
-    files = [f for job in jobs for f in document.list_files(job.record.root, workspace, (LOG,))]
+        missing = (Failure("validate.signature", "FAILED", f"require_signature: {signer.reason}"),)
+    job_files = [f for job in jobs for f in document.list_files(job.record.root, workspace, (LOG,))]
     digest = hashlib.sha256("".join(j.record.log.chain_hash for j in jobs).encode()).hexdigest()
     now = utc_now()
-    content = document.Content(
-        kind="merge", run_id=f"merge-{now:%Y%m%dT%H%M%SZ}-{digest[:8]}",
+    assembly = Assembly(
+        kind="merge", mode="merge", run_id=f"merge-{now:%Y%m%dT%H%M%SZ}-{digest[:8]}",
         runner_version=__version__, image_id=None, source=gitinfo.source(workspace),
         started=min(j.record.started for j in jobs), ended=rfc3339(now), partial=False,
-        stages=ordered, judgement=judgement, allow_skipped=tuple(config.allow_skipped),
-        files=(), vulndb=document.vulnerability_database([j.record.root for j in jobs], None),
-        event_log=None, jobs=tuple(_job_json(j) for j in jobs), sbom=_sboms(files),
-        provenance={"path": None, "signed": False, "subjects": []}, signing=signer.signing(),
+        stages=stages, declared=declared, policy=Policy.from_config(config),
+        extra_failures=missing, vulndb=vulnerability_database(stages), event_log=None,
+        jobs=tuple(_job_json(j) for j in jobs), sbom=_sboms(job_files),
+        locks=tuple(lock_files(workspace, config.requirements)),
     )
-    from finsig_runner.stages.validate.stage import lock_files
 
-    prov = write_provenance(workspace, files, lock_files(workspace, config.requirements), content,
-                            signer, [s.name for s in ordered], "merge")
-    own = document.list_files(workspace, workspace) if (workspace / "artifacts").is_dir() else []
-    listed = sorted({f.path: f for f in [*files, *own]}.values(), key=lambda f: f.path)
-    content = replace(content, provenance=prov, files=tuple(listed))
-    return write_document(workspace, content, signer, config.secret_env)
+    def files() -> list[FileDigest]:
+        own = (document.list_files(workspace, workspace)
+               if (workspace / "artifacts").is_dir() else [])
+        return sorted({f.path: f for f in [*job_files, *own]}.values(), key=lambda f: f.path)
+
+    return assemble(workspace, assembly, files, signer, writer)
 
 
 def _job_json(job: Job) -> dict[str, Any]:
-    ran = [n for n, s in job.record.stages.items() if not s.imported]
+    ran = [n for n, s in job.record.stages.items() if not (s.origin and s.origin.imported)]
     return {
         "run_id": job.record.run_id,
         "root": job.rel,
@@ -133,7 +133,7 @@ def _job_json(job: Job) -> dict[str, Any]:
     }
 
 
-def _sboms(files: Sequence[Any]) -> dict[str, str | None]:
+def _sboms(files: Sequence[FileDigest]) -> dict[str, str | None]:
     def first(suffix: str) -> str | None:
         return next((f.path for f in files if f.path.endswith(suffix)), None)
 

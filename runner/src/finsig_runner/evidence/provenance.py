@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from finsig_runner.evidence.gitinfo import Source
@@ -31,6 +32,19 @@ def is_subject(path: str) -> bool:
         return False
     name = parts[-1]
     return name.endswith(".whl") or name.endswith(".tar.gz") or name == "docker-image.tar"
+
+
+def lock_files(root: Path, configured: Sequence[str]) -> list[Path]:
+    """The configured locks plus every requirements/*.txt (the provenance's dependencies)."""
+    paths = [Path(p) if Path(p).is_absolute() else root / p for p in configured]
+    tier_dir = root / "requirements"
+    if tier_dir.is_dir():
+        paths += sorted(tier_dir.glob("*.txt"))
+    seen: dict[Path, None] = {}
+    for path in paths:
+        if path.is_file() and path.resolve().is_relative_to(root.resolve()):
+            seen.setdefault(path, None)
+    return list(seen)
 
 
 def builder_id(image_id: str | None) -> str:

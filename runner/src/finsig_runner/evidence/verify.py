@@ -15,9 +15,9 @@ from typing import Any
 
 from finsig_runner.core import signing
 from finsig_runner.core.errors import EvidenceError
-from finsig_runner.core.events import GENESIS, line_hash, verify as verify_chain
+from finsig_runner.core.events import GENESIS, line_hash, verify_chain
 from finsig_runner.evidence import document, provenance, schema
-from finsig_runner.evidence.collect import DOCUMENT, SEAL
+from finsig_runner.evidence.files import DOCUMENT, SEAL
 from finsig_runner.evidence.writer import SEAL_PAYLOAD_TYPE
 from finsig_runner.core.hashing import sha256_file
 

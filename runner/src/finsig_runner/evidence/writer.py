@@ -16,8 +16,8 @@ from typing import Any
 from finsig_runner.core import signing
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.evidence import document, provenance, schema
-from finsig_runner.evidence.collect import DOCUMENT, SEAL
-from finsig_runner.core.redaction import redact_json
+from finsig_runner.core.outputs import OutputWriter
+from finsig_runner.evidence.files import DOCUMENT, LOG, PUBLIC_KEY, SEAL
 from finsig_runner.core.hashing import sha256_file
 from finsig_runner.core.model import FileDigest
 
@@ -49,34 +49,33 @@ class Signer:
         return document.Signing(self.key is not None, self.keyid, self.required, self.reason)
 
 
-def write_signed(path: Path, data: bytes, payload_type: str, signer: Signer) -> None:
+def write_signed(path: Path, data: bytes, payload_type: str, signer: Signer,
+                 writer: OutputWriter) -> None:
     """The file, and with a key `<file>.dsse` whose payload is byte-equal to it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    written = writer.data(path, data)
     envelope = path.with_name(path.name + ".dsse")
     if signer.key is not None:
-        envelope.write_bytes(signing.sign_envelope(data, payload_type, signer.key))
+        writer.data(envelope, signing.sign_envelope(written, payload_type, signer.key))
     else:
         envelope.unlink(missing_ok=True)
 
 
 def write_provenance(root: Path, files: Sequence[FileDigest], locks: Sequence[Path],
                      content: document.Content, signer: Signer, stages: Sequence[str],
-                     mode: str) -> dict[str, Any]:
+                     mode: str, writer: OutputWriter) -> dict[str, Any]:
     lock_digests = [FileDigest(str(p.relative_to(root)), p.stat().st_size, sha256_file(p))
                     for p in locks if p.is_file()]
     run = provenance.Invocation(content.run_id, content.started, content.ended,
                                 content.runner_version, content.image_id, tuple(stages), mode)
     stmt = provenance.statement(files, lock_digests, content.source, run)
-    data = provenance.encode(stmt)
+    data = writer.redactor.data(provenance.encode(stmt))
     signed, unsigned = root / provenance.SIGNED_NAME, root / provenance.UNSIGNED_NAME
-    signed.parent.mkdir(parents=True, exist_ok=True)
     if signer.key is not None:
-        signed.write_bytes(signing.sign_envelope(data, signing.IN_TOTO_PAYLOAD_TYPE, signer.key))
+        writer.data(signed, signing.sign_envelope(data, signing.IN_TOTO_PAYLOAD_TYPE, signer.key))
         unsigned.unlink(missing_ok=True)
         path = provenance.SIGNED_NAME
     else:
-        unsigned.write_bytes(data + b"\n")
+        writer.data(unsigned, data + b"\n")
         signed.unlink(missing_ok=True)
         path = provenance.UNSIGNED_NAME
     subjects = [f.path for f in sorted(files, key=lambda f: f.path)
@@ -91,35 +90,32 @@ class Written:
 
 
 def write_document(root: Path, content: document.Content, signer: Signer,
-                   secret_env: Sequence[str]) -> Written:
-    doc = redact_json(document.build(content), secret_env)
+                   writer: OutputWriter) -> Written:
+    doc = writer.redactor.json(document.build(content))
     errors = tuple(schema.errors(doc))
-    write_signed(root / DOCUMENT, document.encode(doc), document.PAYLOAD_TYPE, signer)
+    write_signed(root / DOCUMENT, document.encode(doc), document.PAYLOAD_TYPE, signer, writer)
     return Written(doc, errors)
 
 
-def write_seal(root: Path, run_id: str, lines: int, chain_hash: str, signer: Signer) -> None:
+def write_seal(root: Path, run_id: str, lines: int, chain_hash: str, signer: Signer,
+               writer: OutputWriter) -> None:
     """artifacts/event-log-seal.json (+ .dsse): the final chain hash, after the run's end line."""
     doc = root / DOCUMENT
     seal = {
         "run_id": run_id,
-        "event_log": {"path": "artifacts/ci_cd_events.log", "lines": lines,
+        "event_log": {"path": LOG, "lines": lines,
                       "chain_hash": chain_hash},
         "document_sha256": sha256_file(doc) if doc.is_file() else None,
     }
     data = (json.dumps(seal, indent=2, sort_keys=True) + "\n").encode()
-    write_signed(root / SEAL, data, SEAL_PAYLOAD_TYPE, signer)
+    write_signed(root / SEAL, data, SEAL_PAYLOAD_TYPE, signer, writer)
 
 
-PUBLIC_KEY = "artifacts/finsig-signing.pub"
-
-
-def write_public_key(root: Path, signer: Signer) -> None:
+def write_public_key(root: Path, signer: Signer, writer: OutputWriter) -> None:
     """The signer's public key beside the evidence: a verifier may use it only through a
     fingerprint pinned on its own (never trusted for being there)."""
     path = root / PUBLIC_KEY
     if signer.key is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(signing.public_key_pem(signer.key))
+        writer.data(path, signing.public_key_pem(signer.key))
     else:
         path.unlink(missing_ok=True)

@@ -1,19 +1,58 @@
-"""Small helpers the stages share: paths, the runner's own tools, timestamps, JSON output."""
+"""What the stages share: the Stage protocol's defaults, the result draft, paths, the runner's own
+tools, timestamps."""
 
 from __future__ import annotations
 
-import json
 import sys
+from dataclasses import dataclass, field
 from importlib import metadata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from finsig_runner.core.context import StageContext
-from finsig_runner.core.model import FileDigest, StageResult, Status
+from finsig_runner.core.model import (
+    Check,
+    FileDigest,
+    ReportFragment,
+    StageInputs,
+    StageResult,
+    Status,
+)
 
 # Files whose content changes how the code tools behave.
 TOOL_CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini", ".flake8", "mypy.ini", ".coveragerc")
+
+
+class StageBase:
+    """The defaults of the Stage protocol that most stages keep."""
+
+    requires: tuple[str, ...] = ()
+    always: bool = False
+    uses_project_env: bool = False
+    fragments: tuple[ReportFragment, ...] = ()
+
+    def inputs(self, ctx: StageContext) -> StageInputs:
+        return StageInputs()
+
+    def seal(self, ctx: StageContext) -> None:
+        """Nothing to add after the run's end."""
+
+
+@dataclass
+class Draft:
+    """A stage's result while the stage builds it; finish() freezes it into a StageResult."""
+
+    stage: str
+    status: Status = Status.PASSED
+    reason: str = ""
+    checks: list[Check] = field(default_factory=list)
+    outputs: list[FileDigest] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    tool_versions: dict[str, str] = field(default_factory=dict)
+
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.checks if c.status in (Status.FAILED, Status.ERROR)]
 
 
 def now() -> datetime:
@@ -67,11 +106,6 @@ def runner_versions(*names: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
 def digests(ctx: StageContext, paths: list[Path]) -> list[FileDigest]:
     """FileDigest of every existing file; a directory contributes each file inside it."""
     out: list[FileDigest] = []
@@ -92,14 +126,19 @@ def first_line_version(output: str) -> str:
     return output.strip().splitlines()[0] if output.strip() else "unknown"
 
 
-def finish(result: StageResult, started: datetime) -> StageResult:
-    result.started = started
-    result.ended = now()
-    return result
+def finish(draft: Draft, started: datetime) -> StageResult:
+    return StageResult(draft.stage, draft.status, draft.reason, tuple(draft.checks),
+                       tuple(draft.outputs), dict(draft.summary), dict(draft.tool_versions),
+                       started=started, ended=now())
+
+
+def failed(draft: Draft, reason: str, started: datetime) -> StageResult:
+    draft.status, draft.reason = Status.FAILED, reason
+    return finish(draft, started)
 
 
 def skipped(stage: str, reason: str, started: datetime) -> StageResult:
-    return finish(StageResult(stage, Status.SKIPPED, reason), started)
+    return finish(Draft(stage, Status.SKIPPED, reason), started)
 
 
 def no_sources(ctx: StageContext) -> str:
@@ -107,7 +146,7 @@ def no_sources(ctx: StageContext) -> str:
 
 
 def error(stage: str, reason: str, started: datetime) -> StageResult:
-    return finish(StageResult(stage, Status.ERROR, reason), started)
+    return finish(Draft(stage, Status.ERROR, reason), started)
 
 
 def listing(items: list[str], limit: int = 5) -> str:

@@ -6,8 +6,10 @@ import re
 from dataclasses import asdict, dataclass
 
 from finsig_runner.core.context import StageContext
-from finsig_runner.core.model import Check, StageInputs, StageResult, Status
+from finsig_runner.core.model import Check, ReportFragment, StageInputs, StageResult, Status
 from finsig_runner.stages.common import (
+    Draft,
+    StageBase,
     config_files,
     digests,
     error,
@@ -21,7 +23,6 @@ from finsig_runner.stages.common import (
     skipped,
     runner_tool,
     runner_versions,
-    write_json,
 )
 
 # flake8's default format, fixed here so the text report can be parsed back.
@@ -63,12 +64,14 @@ def parse(report: str) -> tuple[list[Finding], list[str]]:
     return findings, other
 
 
-class LintStage:
+class LintStage(StageBase):
     name = "lint"
     requires: tuple[str, ...] = ()
     checks: tuple[str, ...] = ("lint.flake8",)
     always = False
     uses_project_env = False
+    fragments: tuple[ReportFragment, ...] = (
+        ReportFragment("reports/lint-report.txt", "flake8", "reports/flake8-report.txt"),)
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs(
@@ -101,7 +104,7 @@ class LintStage:
         counts: dict[str, int] = {}
         for finding in findings:
             counts[finding.code] = counts.get(finding.code, 0) + 1
-        write_json(
+        ctx.writer.json(
             json_report,
             {
                 "tool": "flake8",
@@ -112,7 +115,7 @@ class LintStage:
                 "findings": [asdict(f) for f in findings],
             },
         )
-        result = StageResult(
+        result = Draft(
             self.name,
             Status.PASSED,
             outputs=digests(ctx, [text_report, json_report]),

@@ -13,7 +13,16 @@ from pathlib import Path
 from finsig_runner.containers import resources as docker_resources
 from finsig_runner.core.context import Cancelled, StageContext
 from finsig_runner.core.model import Check, StageInputs, StageResult, Status
-from finsig_runner.stages.common import digests, error, finish, now, resolve, skipped, write_json
+from finsig_runner.stages.common import (
+    Draft,
+    StageBase,
+    digests,
+    error,
+    finish,
+    now,
+    resolve,
+    skipped,
+)
 from finsig_runner.containers.tool_container import ToolContainer
 
 PROMETHEUS_IMAGE = "finsig/prometheus:0.1.0"
@@ -24,7 +33,7 @@ def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.yml") if p.is_file())
 
 
-class MonitoringStage:
+class MonitoringStage(StageBase):
     name = "monitoring"
     requires: tuple[str, ...] = ()
     checks: tuple[str, ...] = ("monitoring.config", "monitoring.rules", "monitoring.rule_tests")
@@ -49,7 +58,7 @@ class MonitoringStage:
         client = docker.from_env(timeout=120)
         labels = docker_resources.run_labels(ctx.run_id, self.name)
         copies = [(p, f"{WORKDIR}/{p.relative_to(root).as_posix()}") for p in _files(root)]
-        result = StageResult(self.name, Status.PASSED)
+        result = Draft(self.name, Status.PASSED)
         text: list[str] = []
         try:
             with ToolContainer(client, PROMETHEUS_IMAGE, labels, copies) as tool:
@@ -80,10 +89,10 @@ class MonitoringStage:
             result.checks.append(Check("monitoring.rule_tests", Status.SKIPPED,
                                        f"no {ctx.config.monitoring_dir}/tests/*.yml"))
         report_txt = ctx.reports / "monitoring-report.txt"
-        report_txt.write_text("".join(text), encoding="utf-8")
+        ctx.writer.text(report_txt, "".join(text))
         report = ctx.reports / "monitoring-report.json"
-        write_json(report, {"checks": [c.to_json() for c in result.checks],
-                            "unit_tests": [p.name for p in unit_tests]})
+        ctx.writer.json(report, {"checks": [c.to_json() for c in result.checks],
+                                 "unit_tests": [p.name for p in unit_tests]})
         result.outputs = digests(ctx, [report_txt, report])
         failed = [c for c in result.checks if c.status in (Status.FAILED, Status.ERROR)]
         if failed:

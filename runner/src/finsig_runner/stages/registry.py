@@ -1,8 +1,8 @@
-"""The stage registry: every implemented stage, in pipeline order.
+"""The stage registry: every stage, in pipeline order. The command line hands it to the engine.
 
-To add a stage: import its class below and put an instance in _IMPLEMENTED. Stage names are fixed
-(STAGE_NAMES); a name without an implementation is listed by `finsig-runner list` as "not
-implemented in this version" and refused by `run` (exit 2) rather than pretended to pass.
+To add a stage: write its module (one class satisfying finsig_runner.core.model.Stage; the
+defaults are in stages.common.StageBase), import it below and put an instance in STAGE_ORDER's
+place in _STAGES. docs/architecture.md walks through an example.
 
 The graph (DESIGN section 3): a project-environment step first (made on demand for stages with
 uses_project_env); tests, lint, typing, security, build and monitoring independent; image after
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from finsig_runner.core import graph
 from finsig_runner.core.errors import UnknownStageError
 from finsig_runner.core.model import Stage
 from finsig_runner.stages.build.stage import BuildStage
@@ -25,20 +26,34 @@ from finsig_runner.stages.tests.stage import TestsStage
 from finsig_runner.stages.type_check import TypingStage
 from finsig_runner.stages.validate.stage import ValidateStage
 
-STAGE_NAMES: tuple[str, ...] = (
-    "tests",
-    "lint",
-    "typing",
-    "security",
-    "build",
-    "image",
-    "monitoring",
-    "staging",
-    "validate",
-)
 
-# One instance per implemented stage (order does not matter: STAGES follows STAGE_NAMES).
-_IMPLEMENTED: tuple[Stage, ...] = (
+def check(registry: Mapping[str, Stage]) -> None:
+    """Every prerequisite is a registered stage and the graph has no cycle (else exit 2)."""
+    for stage in registry.values():
+        for req in stage.requires:
+            if req not in registry:
+                raise UnknownStageError(
+                    f"stage {stage.name!r} requires {req!r}, which is not registered")
+    try:
+        graph.order({name: stage.requires for name, stage in registry.items()})
+    except graph.CycleFound as exc:
+        raise UnknownStageError(f"stage graph has a cycle: {exc}") from exc
+
+
+def build_registry(stages: Iterable[Stage]) -> dict[str, Stage]:
+    """A checked registry from stage instances, in the order given."""
+    registry = {stage.name: stage for stage in stages}
+    check(registry)
+    return registry
+
+
+def with_validate(stages: Iterable[Stage]) -> dict[str, Stage]:
+    """The stages plus validate, which requires every other one and knows their checks."""
+    listed = list(stages)
+    return build_registry([*listed, ValidateStage.after(listed)])
+
+
+STAGES: dict[str, Stage] = with_validate([
     TestsStage(),
     LintStage(),
     TypingStage(),
@@ -47,45 +62,4 @@ _IMPLEMENTED: tuple[Stage, ...] = (
     ImageStage(),
     MonitoringStage(),
     StagingStage(),
-)
-
-
-def build_registry(stages: Iterable[Stage]) -> dict[str, Stage]:
-    """A registry from stage instances, in STAGE_NAMES order (unknown names go last)."""
-    by_name = {stage.name: stage for stage in stages}
-    order = [n for n in STAGE_NAMES if n in by_name] + [n for n in by_name if n not in STAGE_NAMES]
-    registry = {name: by_name[name] for name in order}
-    check(registry)
-    return registry
-
-
-def check(registry: Mapping[str, Stage]) -> None:
-    """Every prerequisite must be a registered stage, and the graph must have no cycle."""
-    for stage in registry.values():
-        for req in stage.requires:
-            if req not in registry:
-                raise UnknownStageError(
-                    f"stage {stage.name!r} requires {req!r}, which is not registered"
-                )
-    seen: dict[str, int] = {}  # 1 = on the path, 2 = done
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if seen.get(name) == 2:
-            return
-        if seen.get(name) == 1:
-            raise UnknownStageError(f"stage graph has a cycle: {' -> '.join(path + (name,))}")
-        seen[name] = 1
-        for req in registry[name].requires:
-            visit(req, path + (name,))
-        seen[name] = 2
-
-    for name in registry:
-        visit(name, ())
-
-
-# validate requires every other stage (so it runs last, also after failures) and knows their checks.
-_IMPLEMENTED += (ValidateStage.after(build_registry(_IMPLEMENTED).values()),)
-
-STAGES: dict[str, Stage] = build_registry(_IMPLEMENTED)
-
-PLANNED: tuple[str, ...] = tuple(n for n in STAGE_NAMES if n not in STAGES)
+])

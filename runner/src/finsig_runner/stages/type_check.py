@@ -9,8 +9,10 @@ import re
 from dataclasses import dataclass
 
 from finsig_runner.core.context import StageContext
-from finsig_runner.core.model import Check, StageInputs, StageResult, Status
+from finsig_runner.core.model import Check, ReportFragment, StageInputs, StageResult, Status
 from finsig_runner.stages.common import (
+    Draft,
+    StageBase,
     config_files,
     digests,
     error,
@@ -24,7 +26,6 @@ from finsig_runner.stages.common import (
     resolve,
     runner_versions,
     skipped,
-    write_json,
 )
 
 _LINE = re.compile(
@@ -60,12 +61,14 @@ def parse(output: str) -> list[MypyError]:
     return errors
 
 
-class TypingStage:
+class TypingStage(StageBase):
     name = "typing"
     requires: tuple[str, ...] = ()
     checks: tuple[str, ...] = ("typing.mypy",)
     always = False
     uses_project_env = True
+    fragments: tuple[ReportFragment, ...] = (
+        ReportFragment("reports/lint-report.txt", "mypy", "reports/mypy-report.txt"),)
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs(
@@ -100,14 +103,14 @@ class TypingStage:
         )
         if run.timed_out:
             return error(self.name, f"mypy timed out after {run.duration:.0f}s", started)
-        text_report.write_text(run.output, encoding="utf-8")
+        ctx.writer.text(text_report, run.output)
         errors = parse(run.output)
         # mypy: 0 clean, 1 type errors, 2 crash or bad usage/config.
         if run.returncode not in (0, 1) or (run.returncode == 1 and not errors):
             tail = (run.output.strip().splitlines() or ["no output"])[-1]
             return error(self.name, f"mypy broke (exit {run.returncode}): {tail}", started)
         json_report = ctx.reports / "mypy-report.json"
-        write_json(
+        ctx.writer.json(
             json_report,
             {
                 "tool": "mypy",
@@ -119,7 +122,7 @@ class TypingStage:
                 ],
             },
         )
-        result = StageResult(
+        result = Draft(
             self.name,
             Status.PASSED,
             outputs=digests(ctx, [text_report, junit, json_report]),

@@ -16,24 +16,16 @@ from typing import Any
 import pytest
 
 from finsig_runner.core.config import RunnerConfig
-from finsig_runner.core.context import ProcessGroup, StageContext
+from finsig_runner.core.context import StageContext
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def make_ctx(workspace: Path, stage: str, **config: Any) -> StageContext:
     (workspace / "reports").mkdir(parents=True, exist_ok=True)
     (workspace / "artifacts").mkdir(parents=True, exist_ok=True)
     cfg = replace(RunnerConfig(), **config)
-    return StageContext(
-        run_id=f"test-{uuid.uuid4().hex[:10]}",
-        workspace=workspace,
-        reports=workspace / "reports",
-        artifacts=workspace / "artifacts",
-        config=cfg,
-        stage=stage,
-        processes=ProcessGroup(),
-    )
+    return StageContext.create(workspace, cfg, stage, f"test-{uuid.uuid4().hex[:10]}")
 
 
 def staging_copy(workspace: Path) -> Path:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import replace
-from pathlib import Path
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from finsig_runner.cli.commands._common import add_workspace
 from finsig_runner.core.config_loader import load
-from finsig_runner.core.context import ProcessGroup, StageContext
+from finsig_runner.core.context import StageContext
 from finsig_runner.core.model import Stage
-from finsig_runner.stages.registry import STAGE_NAMES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,12 +41,7 @@ def summarize_files(files: Sequence[Path], workspace: Path) -> str:
 
 def lines(reg: Mapping[str, Stage], ctx_for: StageContext | None) -> list[str]:
     out: list[str] = []
-    names = list(STAGE_NAMES) + [n for n in reg if n not in STAGE_NAMES]
-    for name in names:
-        stage = reg.get(name)
-        if stage is None:
-            out.append(f"{name}  (not implemented in this version)")
-            continue
+    for name, stage in reg.items():
         flags = [f for f, on in (("always", stage.always),
                                  ("project-env", stage.uses_project_env)) if on]
         out.append(f"{name}" + (f"  [{', '.join(flags)}]" if flags else ""))
@@ -71,9 +65,6 @@ def main(args: argparse.Namespace, *, stages: Mapping[str, Stage] | None = None)
     reg = stages if stages is not None else STAGES
     workspace = args.workspace.resolve()
     config = load(workspace, os.environ)
-    ctx = StageContext(
-        run_id="list", workspace=workspace, reports=workspace / "reports",
-        artifacts=workspace / "artifacts", config=config, stage="list", processes=ProcessGroup(),
-    )
+    ctx = StageContext.create(workspace, config, "list", "list")
     print("\n".join(lines(reg, ctx)))
     return 0

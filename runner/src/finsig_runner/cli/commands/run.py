@@ -12,7 +12,10 @@ from pathlib import Path
 from finsig_runner.cli.commands._common import add_workspace
 from finsig_runner.core.config_loader import load, to_json
 from finsig_runner.containers.run_network import run_network
-from finsig_runner.engine.engine import Engine, PrepareEnv, default_prepare_env
+from finsig_runner.engine.run import Engine
+from finsig_runner.engine.scheduler import PrepareEnv
+from finsig_runner.evidence.earlier_run import EarlierRun
+from finsig_runner.stages import project_env
 from finsig_runner.core.errors import UsageError
 from finsig_runner.core.model import Stage
 from finsig_runner.cli.output import make_output
@@ -49,14 +52,12 @@ def registry() -> Mapping[str, Stage]:
 
 
 def describe(plan: Plan, reg: Mapping[str, Stage]) -> list[str]:
-    lines = [f"plan ({plan.mode}{', partial' if plan.partial else ''}):"]
+    lines = [f"plan ({plan.mode.value}{', partial' if plan.partial else ''}):"]
     if any(reg[n].uses_project_env for n in plan.stages):
         lines.append("  project-env   (made once, before the first stage that needs it)")
     for name in plan.stages:
         stage = reg[name]
-        # an always-run stage waits only for the prerequisites this run has
-        waits = [r for r in stage.requires
-                 if not stage.always or r in plan.stages or r in plan.external]
+        waits = plan.waits_for(stage)
         after = f" after {', '.join(waits)}" if waits else ""
         flags = " [always]" if stage.always else ""
         lines.append(f"  {name}{after}{flags}")
@@ -69,7 +70,7 @@ def main(
     args: argparse.Namespace,
     *,
     stages: Mapping[str, Stage] | None = None,
-    prepare_env: PrepareEnv = default_prepare_env,
+    prepare_env: PrepareEnv = project_env.prepare,
     env: Mapping[str, str] | None = None,
 ) -> int:
     workspace: Path = args.workspace.resolve()
@@ -77,10 +78,10 @@ def main(
         raise UsageError(f"--workspace {workspace}: not a directory")
     reg = stages if stages is not None else registry()
     config = load(workspace, os.environ if env is None else env, args.overrides)
-    plan = build_plan(reg, parse_names(args.stages), parse_names(args.only),
-                      args.from_dir.resolve() if args.from_dir else None)
+    from_dir = args.from_dir.resolve() if args.from_dir else None
+    plan = build_plan(reg, parse_names(args.stages), parse_names(args.only), from_dir)
     if not plan.stages:
-        raise UsageError("no stage to run: none is implemented in this version")
+        raise UsageError("no stage to run: the stage registry is empty")
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if args.dry_run:
@@ -88,11 +89,12 @@ def main(
         print("configuration: " + json.dumps(to_json(config), sort_keys=True))
         print("dry run: nothing was run")
         return 0
+    earlier = EarlierRun.open(from_dir) if from_dir is not None else None
     output = make_output(sys.stdout)
     engine = Engine(reg, workspace, config, jobs=args.jobs, observer=output,
-                    prepare_env=prepare_env)
+                    prepare_env=prepare_env, earlier=earlier)
     try:
-        # Inside a container: the run's internal network, joined (container_mode.py).
+        # Inside a container: the run's internal network, joined (containers/run_network.py).
         with run_network(engine.run_id):
             return engine.run(plan).exit_code
     finally:

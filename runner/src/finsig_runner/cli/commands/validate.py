@@ -8,7 +8,8 @@ from pathlib import Path
 
 from finsig_runner.cli.commands._common import add_workspace
 from finsig_runner.core.config_loader import load
-from finsig_runner.evidence.collect import DOCUMENT
+from finsig_runner.core.model import RunStatus
+from finsig_runner.evidence.files import DOCUMENT
 from finsig_runner.evidence.merge import merge
 
 
@@ -50,4 +51,4 @@ def main(args: argparse.Namespace) -> int:
     print(f"validate: {doc['status']} over {len(doc['jobs'])} job(s), {signed}: "
           f"{workspace / DOCUMENT}")
     required = doc["signing"]["required"] and not doc["signing"]["signed"]
-    return 0 if doc["status"] == "PASSED" and not required else 1
+    return 0 if RunStatus(doc["status"]) is RunStatus.PASSED and not required else 1

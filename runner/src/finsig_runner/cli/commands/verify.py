@@ -8,7 +8,7 @@ from pathlib import Path
 from finsig_runner.core import signing
 from finsig_runner.core.errors import UsageError
 from finsig_runner.evidence.verify import FAIL, verify_dir
-from finsig_runner.evidence.writer import PUBLIC_KEY
+from finsig_runner.evidence.files import PUBLIC_KEY
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

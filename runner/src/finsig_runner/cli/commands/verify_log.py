@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from finsig_runner.core.errors import UsageError
-from finsig_runner.core.events import verify
+from finsig_runner.core.events import verify_chain
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def main(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
-    result = verify(args.file, args.expect_hash)  # ChainBrokenError -> exit 1, naming the line
+    # ChainBrokenError -> exit 1, naming the line
+    result = verify_chain(args.file, args.expect_hash)
     print(f"{args.file}: chain intact, {result.lines} lines, chain hash {result.chain_hash}")
     return 0

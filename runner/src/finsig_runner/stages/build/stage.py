@@ -24,6 +24,9 @@ from finsig_runner.core.model import Check, StageInputs, StageResult, Status
 from finsig_runner.stages.project_env import offline_pip_env
 from finsig_runner.stages.build import archives as _archives
 from finsig_runner.stages.common import (
+    Draft,
+    failed,
+    StageBase,
     digests,
     error,
     finish,
@@ -33,7 +36,6 @@ from finsig_runner.stages.common import (
     runner_tool,
     runner_versions,
     skipped,
-    write_json,
 )
 
 FALLBACK_EPOCH = 315532800
@@ -51,7 +53,7 @@ _NO_NETWORK = {
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class BuildStage:
+class BuildStage(StageBase):
     name = "build"
     requires: tuple[str, ...] = ()
     checks: tuple[str, ...] = ("build.build", "build.reproducible", "build.twine", "build.install")
@@ -77,7 +79,7 @@ class BuildStage:
         env = {**offline_pip_env(wheels), "SOURCE_DATE_EPOCH": str(epoch)}
         version = ctx.run_tool([*runner_tool("build"), "--version"], timeout=120)
         tool_versions = {"build": first_line_version(version.output)}
-        result = StageResult(self.name, Status.PASSED, tool_versions=tool_versions)
+        result = Draft(self.name, Status.PASSED, tool_versions=tool_versions)
         summary: dict[str, object] = {"source_date_epoch": epoch, "epoch_origin": origin}
         result.summary = summary
         with tempfile.TemporaryDirectory(prefix="finsig-build-") as tmp:
@@ -98,7 +100,7 @@ class BuildStage:
                     last = lines[-1] if lines else ""
                     detail = f"build {i} failed (exit {run.returncode}): {last}"
                     result.checks.append(Check("build.build", Status.FAILED, detail))
-                    return self._fail(result, detail, started)
+                    return failed(result, detail, started)
                 outs.append(out)
             files = sorted(p.name for p in outs[0].iterdir())
             result.checks.append(Check("build.build", Status.PASSED, ", ".join(files)))
@@ -108,7 +110,7 @@ class BuildStage:
             if not has_wheel or not any(f.endswith(".tar.gz") for f in files):
                 detail = f"expected a wheel and an sdist, got {', '.join(files) or 'nothing'}"
                 result.checks[-1] = Check("build.build", Status.FAILED, detail)
-                return self._fail(result, detail, started)
+                return failed(result, detail, started)
 
             problem = _compare(outs[0], outs[1])
             if problem:
@@ -121,28 +123,24 @@ class BuildStage:
             wheel = next(outs[0] / f for f in files if f.endswith(".whl"))
             result.checks.append(self._install(ctx, root, wheel, wheels, summary))
 
-            failed = [c for c in result.checks if not c.status.ok]
+            bad = [c for c in result.checks if not c.status.ok]
             report = ctx.reports / "build-report.json"
-            write_json(report, {**summary, "checks": [c.to_json() for c in result.checks]})
+            ctx.writer.json(report, {**summary, "checks": [c.to_json() for c in result.checks]})
             outputs = [report]
-            if not failed:
+            if not bad:
                 ctx.artifacts.mkdir(parents=True, exist_ok=True)
                 for name in files:
                     shutil.copy2(outs[0] / name, ctx.artifacts / name)
                     outputs.append(ctx.artifacts / name)
                 hash_file = ctx.artifacts / "build-hash.txt"
                 listed = "".join(f"{hashes[n]}  {n}\n" for n in files)
-                hash_file.write_text(listed, encoding="utf-8")
+                ctx.writer.text(hash_file, listed)
                 outputs.append(hash_file)
             result.outputs = digests(ctx, outputs)
-        if failed:
-            return self._fail(result, "; ".join(f"{c.id}: {c.detail}" for c in failed), started)
+        if bad:
+            return failed(result, "; ".join(f"{c.id}: {c.detail}" for c in bad), started)
         return finish(result, started)
 
-    def _fail(self, result: StageResult, reason: str, started: datetime) -> StageResult:
-        result.status = Status.FAILED
-        result.reason = reason
-        return finish(result, started)
 
     def _epoch(self, ctx: StageContext) -> tuple[int, str]:
         run = ctx.run_tool(_git(ctx, "log", "-1", "--format=%ct"), timeout=60)

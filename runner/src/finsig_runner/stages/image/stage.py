@@ -22,7 +22,17 @@ from typing import Any
 from finsig_runner.containers import resources as docker_resources
 from finsig_runner.core.context import Cancelled, StageContext
 from finsig_runner.core.model import Check, StageInputs, StageResult, Status
-from finsig_runner.stages.common import digests, error, finish, now, resolve, skipped, write_json
+from finsig_runner.stages.common import (
+    Draft,
+    StageBase,
+    digests,
+    error,
+    failed,
+    finish,
+    now,
+    resolve,
+    skipped,
+)
 from finsig_runner.stages.image import image_diff as imagediff
 
 REPOSITORY = "finsig/app"
@@ -36,7 +46,7 @@ def run_tag(run_id: str, suffix: str = "") -> str:
     return f"{REPOSITORY}:{tag}"
 
 
-class ImageStage:
+class ImageStage(StageBase):
     name = "image"
     requires: tuple[str, ...] = ("build",)
     checks: tuple[str, ...] = ("image.build", "image.save", "image.reproducible")
@@ -81,7 +91,7 @@ class ImageStage:
 
     def _run(self, ctx: StageContext, client: Any, dockerfile: Path, script: Path, wheel: Path,
              tags: tuple[str, str], steps: set[str], started: datetime) -> StageResult:
-        result = StageResult(self.name, Status.PASSED)
+        result = Draft(self.name, Status.PASSED)
         with tempfile.TemporaryDirectory(prefix="finsig-image-") as tmp:
             context = Path(tmp) / "context"
             env = {"FINSIG_WHEELHOUSE": str(resolve(ctx, ctx.config.wheelhouse))}
@@ -97,7 +107,7 @@ class ImageStage:
             if first is None:
                 detail = f"docker build failed: {log1}"
                 result.checks.append(Check("image.build", Status.FAILED, detail))
-                return _fail(result, detail, started)
+                return failed(result, detail, started)
             result.checks.append(Check("image.build", Status.PASSED, f"{tags[0]} {first}"))
             second, log2 = _build(ctx, client, context, tags[1], args, labels, steps, True)
         summary: dict[str, Any] = {"tag": tags[0], "image_id": first, "build_args": args,
@@ -116,19 +126,19 @@ class ImageStage:
         _check_cancel(ctx)
         tar = ctx.artifacts / "docker-image.tar"
         sha = _save(client, tags[0], tar)
-        (ctx.artifacts / "docker-image-sha256.txt").write_text(first + "\n", encoding="utf-8")
-        (ctx.artifacts / "docker-hash.txt").write_text(f"{sha}  {tar.name}\n", encoding="utf-8")
+        ctx.writer.text(ctx.artifacts / "docker-image-sha256.txt", first + "\n")
+        ctx.writer.text(ctx.artifacts / "docker-hash.txt", f"{sha}  {tar.name}\n")
         summary["tar_sha256"] = sha
         result.checks.append(Check("image.save", Status.PASSED, f"{tar.name} sha256 {sha}"))
         report = ctx.reports / "image-report.json"
-        write_json(report, {**summary, "checks": [c.to_json() for c in result.checks]})
+        ctx.writer.json(report, {**summary, "checks": [c.to_json() for c in result.checks]})
         result.summary = summary
         result.outputs = digests(ctx, [tar, ctx.artifacts / "docker-image-sha256.txt",
                                        ctx.artifacts / "docker-hash.txt", report])
         version = client.version()
         result.tool_versions = {"docker-engine": str(version.get("Version", "unknown"))}
         if repro.status is Status.FAILED and ctx.config.image_reproducible_required:
-            return _fail(result, f"image.reproducible: {repro.detail}", started)
+            return failed(result, f"image.reproducible: {repro.detail}", started)
         if repro.status is Status.ERROR:
             result.status = Status.ERROR
             result.reason = repro.detail
@@ -152,12 +162,6 @@ class ImageStage:
 def _check_cancel(ctx: StageContext) -> None:
     if ctx.processes.cancelled.is_set():
         raise Cancelled(ctx.stage)
-
-
-def _fail(result: StageResult, reason: str, started: datetime) -> StageResult:
-    result.status = Status.FAILED
-    result.reason = reason
-    return finish(result, started)
 
 
 def _build(ctx: StageContext, client: Any, context: Path, tag: str, args: dict[str, str],

@@ -20,6 +20,8 @@ from finsig_runner.core.context import StageContext
 from finsig_runner.core.model import Check, StageInputs, StageResult, Status
 from finsig_runner.stages.security import vulndb_reader as _vulndb
 from finsig_runner.stages.common import (
+    Draft,
+    StageBase,
     config_files,
     digests,
     finish,
@@ -30,7 +32,6 @@ from finsig_runner.stages.common import (
     resolve,
     runner_tool,
     runner_versions,
-    write_json,
 )
 
 SEVERITIES = ("LOW", "MEDIUM", "HIGH")
@@ -97,7 +98,7 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-class SecurityStage:
+class SecurityStage(StageBase):
     name = "security"
     requires: tuple[str, ...] = ()
     checks: tuple[str, ...] = ("security.bandit", "security.dependencies", "security.vulndb")
@@ -145,7 +146,7 @@ class SecurityStage:
         if db is not None:
             database = {**db.to_json(), "path": cfg.vulndb, "age_days": db.age_days(self.clock())}
         report = ctx.reports / "security-report.json"
-        write_json(
+        ctx.writer.json(
             report,
             {
                 "format": "finsig-security-report/1",
@@ -167,13 +168,13 @@ class SecurityStage:
             },
         )
         outputs = [report] + [p for p in (bandit.raw, safety.raw) if p is not None]
-        result = StageResult(
+        result = Draft(
             self.name,
             verdict.status,
             "; ".join(verdict.reasons),
             checks=verdict.checks,
             outputs=digests(ctx, outputs),
-            summary={"findings": counts, "warnings": verdict.warnings},
+            summary={"findings": counts, "warnings": verdict.warnings, "database": database},
             tool_versions={t.name: t.version for t in (bandit, safety) if t.version},
         )
         return finish(result, started)

@@ -18,7 +18,16 @@ from finsig_runner.containers import resources as docker_resources
 from finsig_runner.containers.compose import ComposeError, load_compose
 from finsig_runner.core.context import Cancelled, StageContext
 from finsig_runner.core.model import Check, StageInputs, StageResult, Status
-from finsig_runner.stages.common import digests, error, finish, now, resolve, skipped
+from finsig_runner.stages.common import (
+    Draft,
+    StageBase,
+    digests,
+    error,
+    finish,
+    now,
+    resolve,
+    skipped,
+)
 from finsig_runner.stages.staging.report import DeployReport
 from finsig_runner.containers.stack import Stack
 from finsig_runner.stages.staging.checks import Expected, Limits, Verifier, expected_monitoring
@@ -27,7 +36,7 @@ from finsig_runner.containers.waits import StackError, Stopped
 APP_IMAGE_VARIABLE = "FINSIG_APP_IMAGE"
 
 
-class StagingStage:
+class StagingStage(StageBase):
     name = "staging"
     requires: tuple[str, ...] = ("image", "monitoring")
     checks: tuple[str, ...] = (
@@ -114,7 +123,7 @@ class StagingStage:
             detail = "; ".join(problems) or "every container, the network and volumes removed"
             report.add(Check("staging.teardown", Status.FAILED if problems else Status.PASSED,
                              detail), datetime.now(UTC), teardown)
-        result = StageResult(self.name, Status.PASSED)
+        result = Draft(self.name, Status.PASSED)
         result.checks = [t.check for t in report.checks]
         failed = report.failed()
         if interrupted:

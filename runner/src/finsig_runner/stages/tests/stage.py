@@ -12,6 +12,8 @@ from finsig_runner.core.context import StageContext
 from finsig_runner.core.model import Check, StageInputs, StageResult, Status
 from finsig_runner.stages.tests import junit as _junit
 from finsig_runner.stages.common import (
+    Draft,
+    StageBase,
     config_files,
     digests,
     error,
@@ -36,7 +38,7 @@ _VERSIONS = (
 )
 
 
-class TestsStage:
+class TestsStage(StageBase):
     __test__ = False  # not a pytest test class, whatever its name
 
     name = "tests"
@@ -90,7 +92,7 @@ class TestsStage:
         ]
         data_file = ctx.workspace / ".finsig-runner" / ".coverage"
         run = ctx.run_tool(argv, env={"COVERAGE_FILE": str(data_file)})
-        result = StageResult(self.name, Status.PASSED, tool_versions=versions)
+        result = Draft(self.name, Status.PASSED, tool_versions=versions)
         if run.timed_out:
             return error(self.name, f"pytest timed out after {run.duration:.0f}s", started)
         if run.returncode == _NO_TESTS:

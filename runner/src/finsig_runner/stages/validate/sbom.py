@@ -84,3 +84,6 @@ def make_both(run: RunTool, root: Path, locks: Sequence[Path]) -> tuple[Outcome,
         app = pool.submit(app_sbom, run, root, locks)
         runner = pool.submit(runner_sbom, run, root)
         return app.result(), runner.result()
+
+
+MakeSboms = Callable[[RunTool, Path, Sequence[Path]], tuple[Outcome, Outcome]]
