@@ -55,9 +55,9 @@ verdict=FAILED
 if [[ -f $REPORT ]] && (($(stat -c %Y "$REPORT") >= started)); then
   where="validation report: $PWD/$REPORT"
   # A partial run (--stages/--only) gives no verdict: never call it PASSED.
-  status=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("status", ""))' \
+  partial=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("partial") is True)' \
     "$REPORT" 2>/dev/null || true)
-  if [[ $status == PARTIAL ]]; then
+  if [[ $partial == True ]]; then
     verdict="PARTIAL (no verdict: not every stage ran; stages here $verdict)"
   fi
 elif [[ -f $REPORT ]]; then
