@@ -171,7 +171,7 @@ old_id=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
 started=$(date +%s)
 build_id="$(date +%s)-$$-$RANDOM"
 build_log=$(mktemp)
-docker build --network none \
+docker build --network none --force-rm \
   --build-arg "BASE_IMAGE=$BASE" \
   --build-arg "BUILD_ID=$build_id" \
   "${args[@]/#/--build-arg=}" \

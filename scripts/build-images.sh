@@ -64,7 +64,7 @@ build_service() {
   # --network host: apt inside the build reaches the machine's Debian mirror like the host does.
   local log
   log=$(mktemp)
-  if ! docker build --network host \
+  if ! docker build --network host --force-rm \
       --build-arg "BASE_IMAGE=$BASE" --build-arg "VERSION=${tag##*:}" \
       --build-arg "REVISION=$revision" --build-arg "CREATED=$created" \
       --tag "$tag" "images/$name" >"$log" 2>&1; then

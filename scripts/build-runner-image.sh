@@ -166,7 +166,7 @@ chmod -R a+rX "$ctx"
 
 old_id=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
 echo "build-runner-image: building $TAG (inputs ${input_key:0:12}; context $(du -sm "$ctx" | cut -f1) MB)"
-docker build --network none --quiet \
+docker build --network none --force-rm --quiet \
   --build-arg "BASE_IMAGE=$BASE" \
   --build-arg "VERSION=$VERSION" \
   --build-arg "REVISION=$revision" \
