@@ -83,7 +83,7 @@ mkdir -p "$ctx/wheels" "$ctx/wheelhouse"
 if ((KEEP == 0)); then trap 'rm -rf "$ctx"' EXIT; fi
 cp Dockerfile.runner "$ctx/Dockerfile"
 cp -p images/runner/entrypoint.sh "$ctx/entrypoint.sh"
-cp -r "$VULNDB" "$ctx/vulndb"
+cp -rL "$VULNDB" "$ctx/vulndb"  # -L: in a worktree vulndb links to the main checkout's
 
 # The docker CLI (the project's tests and scripts call it; the stages use the SDK): only
 # /usr/bin/docker out of Debian's docker.io package, from apt's cache or downloaded by apt.
