@@ -17,8 +17,7 @@ import pytest
 
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import ProcessGroup, StageContext
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.ci_files import ROOT
 
 
 def make_ctx(workspace: Path, stage: str, **config: Any) -> StageContext:
