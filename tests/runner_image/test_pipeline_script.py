@@ -30,10 +30,11 @@ exit "$FAKE_CODE"
 
 def _pipeline(tmp_path: Path, code: int, status: str) -> tuple[int, list[str], str]:
     repo = tmp_path / "repo"
-    (repo / "scripts").mkdir(parents=True)
-    (repo / "runner").mkdir()
-    shutil.copy2(REPO / "scripts" / "pipeline.sh", repo / "scripts" / "pipeline.sh")
-    shutil.copy2(REPO / "runner" / "pyproject.toml", repo / "runner" / "pyproject.toml")
+    # The script, the libraries it sources, the image set and the version it names the image by.
+    for name in ("scripts/pipeline.sh", "scripts/lib/source.sh", "scripts/lib/images.sh",
+                 "runner/src/finsig_runner/bundle/image-set.txt", "runner/pyproject.toml"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, repo / name)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     docker = bin_dir / "docker"
