@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
+# The version and SOURCE_DATE_EPOCH have one owner in shell: scripts/lib/source.sh. No epoch is
+# exported from here: each image takes its own from its inputs (docs/images.md).
+VERSION := $(shell bash -c '. scripts/lib/source.sh && project_version')
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
-
-export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1700000000)
 
 .PHONY: help deps wheelhouse engine base images app-context vulndb test test-unit pipeline bundle clean
 

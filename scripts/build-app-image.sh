@@ -2,13 +2,16 @@
 # Build finsig/app:<version> from Dockerfile.app with `docker build --network none`: the context
 # holds the finsig wheel, the wheels requirements/core.txt pins, and a requirements file with a
 # hash for every one of them. Skips in seconds when an image built from the same inputs exists
-# (its label org.finsig.inputs holds the input key).
+# (scripts/lib/images.sh: the input key is recorded in a second tag beside the image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/source.sh
+source scripts/lib/source.sh
+# shellcheck source=scripts/lib/images.sh
+source scripts/lib/images.sh
 
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
-TAG="finsig/app:$VERSION"
-BASE="finsig/base:$VERSION"
+TAG=$(image_ref app)
+BASE=$(image_ref base)
 PY=${FINSIG_PYTHON:-.venv/bin/python}
 WHEELHOUSE=${FINSIG_WHEELHOUSE:-wheelhouse}
 LOCK=requirements/core.txt
@@ -16,13 +19,16 @@ WHEEL=""
 CONTEXT=""
 PREPARE_ONLY=0
 FORCE=0
-# What the image is made of when this script builds the wheel itself.
-INPUTS=(src/finsig pyproject.toml README.md Dockerfile.app "$LOCK" scripts/build-app-image.sh)
+PRINT=""
+# What the image is made of (the image set's line for app): the key, REVISION and CREATED.
+listed=$(image_inputs app)
+mapfile -t INPUTS <<<"$listed"
 
 usage() {
   cat <<USAGE
 Usage: scripts/build-app-image.sh [--wheel FILE] [--tag TAG] [--base TAG] [--context DIR]
-                                  [--prepare-only] [--force] [--help]
+                                  [--prepare-only] [--force] [--print-build-args]
+                                  [--print-inputs] [--help]
 Builds $TAG FROM $BASE offline, from a context with the finsig wheel and the wheels of $LOCK.
   --wheel FILE     install this finsig wheel (e.g. the pipeline's build output) instead of
                    building one from src/ with '$PY -m build --wheel --no-isolation'
@@ -33,11 +39,17 @@ Builds $TAG FROM $BASE offline, from a context with the finsig wheel and the whe
   --prepare-only   only prepare the context (needs --context); build it yourself with
                    docker build --network none --build-arg BASE_IMAGE=... DIR
   --force          build even when an image with the same inputs exists
-Environment: APP_SOURCE_DATE_EPOCH (default: time of the last commit that changed the inputs;
-an inherited SOURCE_DATE_EPOCH is ignored, so commits elsewhere do not rebuild the image),
-FINSIG_PYTHON (default .venv/bin/python), FINSIG_WHEELHOUSE (default wheelhouse).
-Exit status: 0 built, up to date or context ready; 1 a missing input or a failed build (the
-message names it); 2 bad arguments.
+  --print-build-args  print the build args VERSION, REVISION, CREATED (KEY=VALUE lines; VERSION
+                   is the --wheel's, else the project's) and build nothing
+  --print-inputs   print the image's inputs, one path a line (the image stage reads them)
+The build args come from python -m finsig_runner.stages.image.build_args, the function the image
+stage uses: REVISION is the last commit that changed the inputs (-dirty with uncommitted changes
+there), CREATED that commit's time, also exported as SOURCE_DATE_EPOCH for the wheel build.
+The input key is recorded as a second tag, TAG-inputs-<12 hex> (docs/images.md).
+Environment: FINSIG_PYTHON (default .venv/bin/python, with the runner installed),
+FINSIG_WHEELHOUSE (default wheelhouse).
+Exit status: 0 built, up to date, context ready or printed; 1 a missing input or a failed build
+(the message names it); 2 bad arguments.
 USAGE
 }
 
@@ -51,6 +63,8 @@ while (($#)); do
     --context) CONTEXT=${2:?--context needs a directory}; shift 2 ;;
     --prepare-only) PREPARE_ONLY=1; shift ;;
     --force) FORCE=1; shift ;;
+    --print-build-args) PRINT=build-args; shift ;;
+    --print-inputs) PRINT=inputs; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "build-app-image: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -58,6 +72,19 @@ done
 
 ((PREPARE_ONLY == 0 || ${#CONTEXT} > 0)) || die "--prepare-only needs --context DIR"
 [[ -z "$WHEEL" || -f "$WHEEL" ]] || die "no such wheel: $WHEEL"
+
+# build_args [WHEEL]: VERSION=, REVISION=, CREATED= lines from the one Python function.
+build_args() {
+  local wheel=()
+  if [[ -n ${1:-} ]]; then wheel=(--wheel "$1"); fi
+  [[ -x $PY ]] || die "$PY not found (run 'make deps', or set FINSIG_PYTHON)"
+  "$PY" -m finsig_runner.stages.image.build_args "${wheel[@]}" -- "${INPUTS[@]}" ||
+    die "computing the build args failed"
+}
+case $PRINT in
+  inputs) printf '%s\n' "${INPUTS[@]}"; exit 0 ;;
+  build-args) build_args "$WHEEL"; exit 0 ;;
+esac
 [[ -f "$LOCK" ]] || die "missing $LOCK"
 [[ -d "$WHEELHOUSE" ]] || die "missing $WHEELHOUSE/ (run 'make wheelhouse')"
 
@@ -68,37 +95,18 @@ else
   base_id="not-built"
 fi
 
-# Not an inherited SOURCE_DATE_EPOCH: make exports the last commit's time, so every commit anywhere
-# would change the input key and rebuild the image in the next `make images`.
-SOURCE_DATE_EPOCH=${APP_SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "${INPUTS[@]}" 2>/dev/null || true)}
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
-revision=$(git log -1 --format=%H -- "${INPUTS[@]}" 2>/dev/null || true)
-revision=${revision:-unknown}
-if [[ -z "$WHEEL" && -n "$(git status --porcelain -- "${INPUTS[@]}" 2>/dev/null)" ]]; then
-  revision="$revision-dirty"
-fi
-created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+# The inputs' last commit, not an inherited SOURCE_DATE_EPOCH: commits elsewhere change nothing.
+SOURCE_DATE_EPOCH=$(image_epoch app)
+export SOURCE_DATE_EPOCH
 
-# Everything that decides the image goes into the input key; labels with the commit and time do
-# not, so a commit that changes nothing the image is made of does not rebuild it.
-input_key=$({
-  echo "version=$VERSION base=$base_id"
-  sha256sum Dockerfile.app "$LOCK"
-  if [[ -n "$WHEEL" ]]; then
-    sha256sum "$WHEEL" | cut -d' ' -f1
-  else
-    echo "epoch=$SOURCE_DATE_EPOCH"
-    find src/finsig pyproject.toml README.md scripts/build-app-image.sh -type f \
-      ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-  fi
-} | sha256sum | cut -d' ' -f1)
+# A given wheel replaces src/ as what is installed: its hash joins the key.
+key_lines=("base=$base_id")
+if [[ -n "$WHEEL" ]]; then key_lines+=("wheel=$(sha256sum <"$WHEEL" | cut -d' ' -f1)"); fi
+input_key=$(image_key app -- "${key_lines[@]}")
 
-if ((PREPARE_ONLY == 0 && FORCE == 0)); then
-  existing=$(docker image inspect --format '{{index .Config.Labels "org.finsig.inputs"}}' "$TAG" 2>/dev/null || true)
-  if [[ "$existing" == "$input_key" ]]; then
-    echo "build-app-image: $TAG is up to date (inputs ${input_key:0:12})"
-    exit 0
-  fi
+if ((PREPARE_ONLY == 0 && FORCE == 0)) && image_is_current "$TAG" "$input_key"; then
+  echo "build-app-image: $TAG is up to date (inputs ${input_key:0:12})"
+  exit 0
 fi
 
 if [[ -n "$CONTEXT" ]]; then
@@ -157,25 +165,21 @@ if ((PREPARE_ONLY)); then
   exit 0
 fi
 
+mapfile -t args < <(build_args "$finsig_wheel")
+((${#args[@]} == 3)) || die "expected VERSION, REVISION and CREATED, got: ${args[*]}"
 old_id=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
 started=$(date +%s)
 build_id="$(date +%s)-$$-$RANDOM"
 build_log=$(mktemp)
-docker build --network none \
+docker build --network none --force-rm \
   --build-arg "BASE_IMAGE=$BASE" \
   --build-arg "BUILD_ID=$build_id" \
-  --build-arg "VERSION=$wheel_version" \
-  --build-arg "REVISION=$revision" \
-  --build-arg "CREATED=$created" \
-  --label "org.finsig.inputs=$input_key" \
+  "${args[@]/#/--build-arg=}" \
   --tag "$TAG" "$ctx" >"$build_log" 2>&1 ||
   { cat "$build_log" >&2; rm -f "$build_log"; die "docker build failed"; }
 rm -f "$build_log"
 new_id=$(docker image inspect --format '{{.Id}}' "$TAG")
-# The image this one replaced is now untagged; remove it unless something still uses it.
-if [[ -n "$old_id" && "$old_id" != "$new_id" ]]; then
-  docker image rm "$old_id" >/dev/null 2>&1 || true
-fi
+image_record "$TAG" "$input_key" "$old_id"
 # The legacy builder keeps the builder stage as an untagged image; it only holds the wheels.
 docker image ls --quiet --filter "label=org.finsig.app-builder=$build_id" |
   xargs --no-run-if-empty docker image rm >/dev/null 2>&1 || true

@@ -2,17 +2,20 @@
 # Build finsig/base:<version> reproducibly: mmdebstrap (bookworm, minbase) -> rootfs tar ->
 # docker-archive written by images/base/assemble.py (config `created` = SOURCE_DATE_EPOCH) ->
 # docker load. Same inputs, same image ID. Skips in seconds when the image for the same inputs
-# exists (its label org.finsig.inputs holds the input key).
+# exists (scripts/lib/images.sh: the input key is recorded in a second tag beside the image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/source.sh
+source scripts/lib/source.sh
+# shellcheck source=scripts/lib/images.sh
+source scripts/lib/images.sh
 
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
-TAG="finsig/base:$VERSION"
+TAG=$(image_ref base)
+VERSION=${TAG##*:}
 OUT=.images/base
 KEEP_TAR=0
 FORCE=0
 BASE_DIR=images/base
-SELF=scripts/build-base.sh
 
 usage() {
   cat <<USAGE
@@ -22,9 +25,12 @@ Builds $TAG from Debian bookworm with mmdebstrap and loads it as a docker-archiv
   --out DIR    work directory: temp files, rootfs.tar, image.tar, build-info.json (default $OUT)
   --keep-tar   keep rootfs.tar and image.tar in DIR (removed by default)
   --force      build even when an image with the same inputs exists
-SOURCE_DATE_EPOCH is the time of the last commit that changed the base's inputs (this script,
-images/base), so commits elsewhere do not rebuild it; BASE_SOURCE_DATE_EPOCH overrides it.
+SOURCE_DATE_EPOCH is the time of the last commit that changed the base's inputs (the image
+set's line for base: this script, images/base), so commits elsewhere do not rebuild it.
+The input key (those files, the epoch, the mmdebstrap version, the architecture, the apt
+sources) is recorded as a second tag, $TAG-inputs-<12 hex> (docs/images.md).
 The Debian mirror is whatever this machine's apt uses (/etc/apt/sources.list*).
+Exit status: 0 built or up to date; 1 a failed build or a missing tool; 2 bad arguments.
 USAGE
 }
 
@@ -39,8 +45,8 @@ while (($#)); do
   esac
 done
 
-SOURCE_DATE_EPOCH=${BASE_SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "$SELF" "$BASE_DIR" 2>/dev/null || true)}
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
+SOURCE_DATE_EPOCH=$(image_epoch base)
+export SOURCE_DATE_EPOCH
 
 # The host's apt sources, passed to mmdebstrap as files (their contents become the chroot's sources).
 sources=()
@@ -56,15 +62,10 @@ mapfile -t packages < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$BASE_DIR/packa
 include=$(IFS=,; echo "${packages[*]}")
 
 # Everything that decides the image's bytes goes into the input key.
-input_key=$({
-  echo "version=$VERSION epoch=$SOURCE_DATE_EPOCH arch=$(dpkg --print-architecture)"
-  mmdebstrap --version
-  sha256sum "$SELF" "$BASE_DIR"/* "${sources[@]}"
-  cat "${sources[@]}"
-} | sha256sum | cut -d' ' -f1)
+input_key=$(image_key base "${sources[@]}" -- "arch=$(dpkg --print-architecture)" \
+  "$(mmdebstrap --version)")
 
-current=$(docker image inspect -f '{{index .Config.Labels "org.finsig.inputs"}}' "$TAG" 2>/dev/null || true)
-if [[ $FORCE == 0 && "$current" == "$input_key" ]]; then
+if [[ $FORCE == 0 ]] && image_is_current "$TAG" "$input_key"; then
   echo "base: $TAG is up to date (inputs ${input_key:0:12})"
   exit 0
 fi
@@ -94,15 +95,14 @@ mmdebstrap --variant=minbase --include="$include" \
   --customize-hook="upload $BASE_DIR/apt.conf /etc/apt/apt.conf.d/90finsig-lean" \
   bookworm "$OUT/rootfs.tar" "${sources[@]}"
 
-created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+created=$(rfc3339 "$SOURCE_DATE_EPOCH")
 python3 "$BASE_DIR/assemble.py" --layer "$OUT/rootfs.tar" --out "$OUT/image.tar" --tag "$TAG" \
   --epoch "$SOURCE_DATE_EPOCH" --info "$OUT/build-info.json" \
   --created-by "mmdebstrap --variant=minbase --include=$include bookworm" \
   --label "org.opencontainers.image.title=finsig-base" \
   --label "org.opencontainers.image.description=Debian bookworm minbase with $include" \
   --label "org.opencontainers.image.version=$VERSION" \
-  --label "org.opencontainers.image.created=$created" \
-  --label "org.finsig.inputs=$input_key" >/dev/null
+  --label "org.opencontainers.image.created=$created" >/dev/null
 
 previous=$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)
 docker load --input "$OUT/image.tar"
@@ -112,8 +112,6 @@ if [[ "$got" != "$want" ]]; then
   echo "build-base: loaded image ID $got differs from the config digest $want" >&2
   exit 1
 fi
-if [[ -n "$previous" && "$previous" != "$got" ]]; then
-  # The replaced base, now untagged; kept (quietly) while images built on it still exist.
-  docker rmi "$previous" >/dev/null 2>&1 || true
-fi
+# The replaced base stays (quietly) while images built on it still exist.
+image_record "$TAG" "$input_key" "$previous"
 echo "base: $TAG = $got ($(du -m "$OUT/rootfs.tar" | cut -f1) MB rootfs, $((SECONDS - start))s)"

@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
-# Build every image: the base (scripts/build-base.sh), the service images in images/<name>/,
-# then the app image (scripts/build-app-image.sh) and the runner image (scripts/build-runner-image.sh),
-# when those scripts exist. An image whose inputs are
-# unchanged is skipped: its label org.finsig.inputs holds a hash of its folder's files, the base
-# image ID, the version and the folder's last commit, compared with `docker image inspect` before building.
+# Build every image of the set (runner/src/finsig_runner/bundle/image-set.txt), in its order: the
+# base (scripts/build-base.sh), the service images in images/<name>/ (here), the app image
+# (scripts/build-app-image.sh) and the runner image (scripts/build-runner-image.sh). An image whose
+# inputs are unchanged is skipped (scripts/lib/images.sh: its input key covers its inputs' files,
+# the base image ID, the version, epoch and revision, and is recorded in a second tag beside it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/source.sh
+source scripts/lib/source.sh
+# shellcheck source=scripts/lib/images.sh
+source scripts/lib/images.sh
 
-SERVICES=(postgres prometheus postgres-exporter node-exporter alertmanager)
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
-BASE="finsig/base:$VERSION"
+SELF=scripts/build-images.sh
+services=$(image_names_built_by "$SELF")
+mapfile -t SERVICES <<<"$services"
+BASE=$(image_ref base)
+VERSION=${BASE##*:}
 FORCE=0
 
 usage() {
   cat <<USAGE
 Usage: scripts/build-images.sh [--force] [--help] [NAME...]
 Builds $BASE, then finsig/<NAME>:$VERSION for each service (default: ${SERVICES[*]}),
-then the app image via scripts/build-app-image.sh and the runner image via
-scripts/build-runner-image.sh, when those scripts exist (only when no NAME is given).
+then (only when no NAME is given) every other image of the set with its own script: the app
+image via scripts/build-app-image.sh and the runner image via scripts/build-runner-image.sh.
   --force   rebuild the service images even when their inputs are unchanged
-Each image's OCI labels: title, version, revision (last commit of its folder), created (that
-commit's time, as SOURCE_DATE_EPOCH). Builds reach Debian's archive with apt (host network).
+Each service image's OCI labels: title, version, revision (last commit of its inputs: this
+script and images/<NAME>; -dirty with uncommitted changes there), created (that commit's time,
+as SOURCE_DATE_EPOCH). Its input key is recorded as a second tag, finsig/<NAME>:$VERSION-inputs-<12
+hex> (docs/images.md). Builds reach Debian's archive with apt (host network).
 Exit status: 0 every image built or up to date; 1 a build failed (its log is shown); 2 bad arguments.
 USAGE
 }
@@ -31,41 +39,24 @@ while (($#)); do
     --force) FORCE=1; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) echo "build-images: unknown option: $1" >&2; usage >&2; exit 2 ;;
-    *) [[ -d "images/$1" && -f "images/$1/Dockerfile" ]] || { echo "build-images: no images/$1/Dockerfile" >&2; exit 2; }
+    *) [[ " ${SERVICES[*]} " == *" $1 "* ]] ||
+         { echo "build-images: $1 is not a service image (${SERVICES[*]})" >&2; exit 2; }
        names+=("$1"); shift ;;
   esac
 done
 all=0
 if ((${#names[@]} == 0)); then names=("${SERVICES[@]}"); all=1; fi
 
-label_of() {  # label_of IMAGE KEY -> the label's value, empty when the image or label is missing
-  docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true
-}
-
-revision_of() {  # revision_of NAME -> "<commit> <commit time>" of the last commit of images/NAME (else HEAD)
-  local last
-  last=$(git log -1 --format='%H %ct' -- "images/$1")
-  echo "${last:-$(git log -1 --format='%H %ct')}"
-}
-
-inputs_of() {  # inputs_of NAME BASE_ID REVISION -> hash of the folder's files (names, modes, contents)
-  local dir="images/$1"
-  {
-    echo "version=$VERSION base=$2 revision=$3"
-    (cd "$dir" && find . -type f -printf '%P %m\n' | LC_ALL=C sort)
-    (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
-  } | sha256sum | cut -d' ' -f1
-}
-
 build_service() {
-  local name=$1 base_id=$2 tag="finsig/$1:$VERSION" key revision epoch created start
-  read -r revision epoch < <(revision_of "$name")
-  key=$(inputs_of "$name" "$base_id" "$revision")
-  if [[ $FORCE == 0 && "$(label_of "$tag" org.finsig.inputs)" == "$key" ]]; then
+  local name=$1 base_id=$2 tag key revision created start
+  tag=$(image_ref "$name")
+  key=$(image_key "$name" -- "base=$base_id")
+  if [[ $FORCE == 0 ]] && image_is_current "$tag" "$key"; then
     echo "images: $tag is up to date (inputs ${key:0:12})"
     return 0
   fi
-  created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+  revision=$(image_revision "$name")
+  created=$(rfc3339 "$(image_epoch "$name")")
   start=$SECONDS
   echo "images: building $tag (inputs ${key:0:12})"
   local previous
@@ -73,19 +64,17 @@ build_service() {
   # --network host: apt inside the build reaches the machine's Debian mirror like the host does.
   local log
   log=$(mktemp)
-  if ! docker build --network host \
-      --build-arg "BASE_IMAGE=$BASE" --build-arg "VERSION=$VERSION" \
+  if ! docker build --network host --force-rm \
+      --build-arg "BASE_IMAGE=$BASE" --build-arg "VERSION=${tag##*:}" \
       --build-arg "REVISION=$revision" --build-arg "CREATED=$created" \
-      --label "org.finsig.inputs=$key" --tag "$tag" "images/$name" >"$log" 2>&1; then
+      --tag "$tag" "images/$name" >"$log" 2>&1; then
     cat "$log" >&2
     rm -f "$log"
     echo "build-images: building $tag failed" >&2
     return 1
   fi
   rm -f "$log"
-  if [[ -n "$previous" && "$previous" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]]; then
-    docker rmi "$previous" >/dev/null 2>&1 || true  # the replaced, now untagged image
-  fi
+  image_record "$tag" "$key" "$previous"
   echo "images: $tag built in $((SECONDS - start))s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%d MB", $1 / 1e6}'))"
 }
 
@@ -95,12 +84,11 @@ for name in "${names[@]}"; do
   build_service "$name" "$base_id"
 done
 
-if [[ $all == 1 && -f scripts/build-app-image.sh ]]; then
-  echo "images: app image via scripts/build-app-image.sh"
-  bash scripts/build-app-image.sh
-fi
-
-if [[ $all == 1 && -f scripts/build-runner-image.sh ]]; then
-  echo "images: runner image via scripts/build-runner-image.sh"
-  bash scripts/build-runner-image.sh
+if [[ $all == 1 ]]; then
+  for name in $(image_names); do
+    script=$(image_script "$name")
+    if [[ $script == "$SELF" || $script == scripts/build-base.sh ]]; then continue; fi  # done above
+    echo "images: $name image via $script"
+    bash "$script"
+  done
 fi

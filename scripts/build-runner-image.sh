@@ -4,13 +4,18 @@
 # wheel (built offline with hatchling), the ci-tier wheels with a hashed requirements file that
 # includes the runner wheel, the wheelhouse of finsig's locked dependencies (core, test, build tiers
 # and mypy's closure, which the project environment installs) and the offline vulnerability
-# database. Skips in seconds when an image built from the same inputs exists (label org.finsig.inputs).
+# database. Skips in seconds when an image built from the same inputs exists (scripts/lib/images.sh:
+# the input key is recorded in a second tag beside the image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/source.sh
+source scripts/lib/source.sh
+# shellcheck source=scripts/lib/images.sh
+source scripts/lib/images.sh
 
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' runner/pyproject.toml | head -n1)
-TAG="finsig-runner:$VERSION"
-BASE="finsig/base:$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)"
+TAG=$(image_ref runner)
+VERSION=${TAG##*:}
+BASE=$(image_ref base)
 PY=${FINSIG_PYTHON:-.venv/bin/python}
 WHEELHOUSE=${FINSIG_WHEELHOUSE:-wheelhouse}
 VULNDB=${FINSIG_VULNDB:-vulndb}
@@ -20,8 +25,6 @@ KEEP=0
 # The project's locks whose wheels go into the image's wheelhouse (what finsig installs and builds with).
 PROJECT_LOCKS=(requirements/core.txt requirements/test.txt requirements/build.txt)
 TOOLS_LOCK=requirements/ci.txt
-INPUTS=(Dockerfile.runner images/runner runner/pyproject.toml runner/src requirements
-        scripts/build-runner-image.sh)
 
 usage() {
   cat <<USAGE
@@ -31,9 +34,12 @@ Builds $TAG (and finsig-runner:latest) FROM $BASE offline (docker build --networ
   --keep-context   keep the build context in $OUT/context (removed by default)
 Needs $BASE (make base), $WHEELHOUSE/ (make wheelhouse) and $VULNDB/ (built here with
 scripts/vulndb.sh when missing). Environment: FINSIG_PYTHON (default .venv/bin/python),
-FINSIG_WHEELHOUSE, FINSIG_VULNDB, RUNNER_SOURCE_DATE_EPOCH (default: time of the last commit
-that changed the inputs; an inherited SOURCE_DATE_EPOCH is ignored, so that commits elsewhere do
-not rebuild the image).
+FINSIG_WHEELHOUSE, FINSIG_VULNDB.
+The inputs are the image set's line for runner; REVISION is their last commit (-dirty with
+uncommitted changes there), CREATED and SOURCE_DATE_EPOCH that commit's time, so commits
+elsewhere do not rebuild the image. The input key is recorded as a second tag,
+$TAG-inputs-<12 hex> (docs/images.md).
+Exit status: 0 built or up to date; 1 a missing input or a failed build; 2 bad arguments.
 USAGE
 }
 
@@ -56,32 +62,18 @@ fi
 base_id=$(docker image inspect --format '{{.Id}}' "$BASE" 2>/dev/null) ||
   die "base image $BASE does not exist (run 'make base')"
 
-# Not an inherited SOURCE_DATE_EPOCH: make exports the last commit's time, so every commit anywhere
-# in the repository would change the input key and rebuild the image in the next `make images`.
-SOURCE_DATE_EPOCH=${RUNNER_SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "${INPUTS[@]}" 2>/dev/null || true)}
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
-revision=$(git log -1 --format=%H -- "${INPUTS[@]}" 2>/dev/null || true)
-revision=${revision:-unknown}
-if [[ -n "$(git status --porcelain -- "${INPUTS[@]}" 2>/dev/null)" ]]; then
-  revision="$revision-dirty"
-fi
-created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+# The inputs' last commit, not an inherited SOURCE_DATE_EPOCH: commits elsewhere change nothing.
+SOURCE_DATE_EPOCH=$(image_epoch runner)
+export SOURCE_DATE_EPOCH
+revision=$(image_revision runner)
+created=$(rfc3339 "$SOURCE_DATE_EPOCH")
+# The database is built, not committed: its files join the key by content.
+input_key=$(image_key runner "$VULNDB" -- "base=$base_id")
 
-input_key=$({
-  echo "version=$VERSION base=$base_id epoch=$SOURCE_DATE_EPOCH"
-  # A cache file that vanishes meanwhile (others running the code) must not stop the build.
-  find "${INPUTS[@]}" "$VULNDB" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
-    LC_ALL=C sort -z | { xargs -0 sha256sum 2>/dev/null || true; }
-  find images/runner -type f -printf '%P %m\n' | LC_ALL=C sort
-} | sha256sum | cut -d' ' -f1)
-
-if ((FORCE == 0)); then
-  existing=$(docker image inspect --format '{{index .Config.Labels "org.finsig.inputs"}}' "$TAG" 2>/dev/null || true)
-  if [[ "$existing" == "$input_key" ]]; then
-    docker tag "$TAG" finsig-runner:latest
-    echo "build-runner-image: $TAG is up to date (inputs ${input_key:0:12})"
-    exit 0
-  fi
+if ((FORCE == 0)) && image_is_current "$TAG" "$input_key"; then
+  docker tag "$TAG" finsig-runner:latest
+  echo "build-runner-image: $TAG is up to date (inputs ${input_key:0:12})"
+  exit 0
 fi
 
 mkdir -p "$OUT"
@@ -91,7 +83,7 @@ mkdir -p "$ctx/wheels" "$ctx/wheelhouse"
 if ((KEEP == 0)); then trap 'rm -rf "$ctx"' EXIT; fi
 cp Dockerfile.runner "$ctx/Dockerfile"
 cp -p images/runner/entrypoint.sh "$ctx/entrypoint.sh"
-cp -r "$VULNDB" "$ctx/vulndb"
+cp -rL "$VULNDB" "$ctx/vulndb"  # -L: in a worktree vulndb links to the main checkout's
 
 # The docker CLI (the project's tests and scripts call it; the stages use the SDK): only
 # /usr/bin/docker out of Debian's docker.io package, from apt's cache or downloaded by apt.
@@ -174,18 +166,15 @@ chmod -R a+rX "$ctx"
 
 old_id=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
 echo "build-runner-image: building $TAG (inputs ${input_key:0:12}; context $(du -sm "$ctx" | cut -f1) MB)"
-docker build --network none --quiet \
+docker build --network none --force-rm --quiet \
   --build-arg "BASE_IMAGE=$BASE" \
   --build-arg "VERSION=$VERSION" \
   --build-arg "REVISION=$revision" \
   --build-arg "CREATED=$created" \
-  --label "org.finsig.inputs=$input_key" \
   --label "org.finsig.docker-cli=$docker_cli" \
   --tag "$TAG" --tag finsig-runner:latest "$ctx" >/dev/null
 new_id=$(docker image inspect --format '{{.Id}}' "$TAG")
-if [[ -n "$old_id" && "$old_id" != "$new_id" ]]; then
-  docker image rm "$old_id" >/dev/null 2>&1 || true  # the image this one replaced, now untagged
-fi
+image_record "$TAG" "$input_key" "$old_id"
 # The legacy builder keeps the builder stage as an untagged image; it only holds the venv.
 docker image ls --quiet --filter dangling=true --filter label=org.finsig.stage=runner-builder |
   xargs --no-run-if-empty docker image rm >/dev/null 2>&1 || true

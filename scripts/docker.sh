@@ -4,9 +4,10 @@
 # Thin wrapper: make and the runner do the work; push only tags and pushes what make built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
-RUNNER_VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' runner/pyproject.toml | head -n1)
+# shellcheck source=scripts/lib/source.sh
+source scripts/lib/source.sh
+# shellcheck source=scripts/lib/images.sh
+source scripts/lib/images.sh
 
 usage() {
   cat <<USAGE
@@ -18,10 +19,13 @@ Usage: scripts/docker.sh [--help] ACTION [ARGS...]
   bundle OUT         finsig-runner bundle export OUT --key \$FINSIG_BUNDLE_KEY: every image in one
                      tar with a signed manifest (OUT.dsse) and the public key (OUT.pub).
                      FINSIG_BUNDLE_KEY is a key file path or the PEM text itself; required.
-  push REGISTRY      tag every finsig/*:$VERSION and finsig-runner:$RUNNER_VERSION as REGISTRY/<name> and
-                     push it; logs in first when FINSIG_REGISTRY_USER and FINSIG_REGISTRY_PASSWORD
+  push REGISTRY      tag every image of the set as REGISTRY/<name:tag> and push it (all must
+                     exist); logs in first when FINSIG_REGISTRY_USER and FINSIG_REGISTRY_PASSWORD
                      are set
+The image set (runner/src/finsig_runner/bundle/image-set.txt):
+$(image_refs | paste -sd' ' | fold -s -w 96 | sed 's/^/  /')
 Runner: \$FINSIG_RUNNER, else .venv/bin/finsig-runner (make deps), else finsig-runner on PATH.
+Exit status: the command's; 1 an image to push is missing; 2 bad arguments or no bundle key.
 USAGE
 }
 
@@ -32,11 +36,6 @@ fi
 
 # shellcheck source=scripts/lib/runner.sh
 source scripts/lib/runner.sh
-
-images() {  # the set the bundle exports by default: finsig/*:VERSION, finsig-runner:RUNNER_VERSION
-  docker image ls --format '{{.Repository}}:{{.Tag}}' --filter "reference=finsig/*:$VERSION"
-  docker image ls --format '{{.Repository}}:{{.Tag}}' --filter "reference=finsig-runner:$RUNNER_VERSION"
-}
 
 key_dir=""
 trap '[[ -z $key_dir ]] || rm -rf "$key_dir"' EXIT
@@ -57,11 +56,15 @@ bundle() {
 }
 
 push() {
-  local registry=${1:?push: REGISTRY missing} image list
+  local registry=${1:?push: REGISTRY missing} image list refs missing=()
   registry=${registry%/}
-  mapfile -t list < <(images)
-  if ((${#list[@]} == 0)); then
-    echo "docker.sh: no finsig image to push (run: scripts/docker.sh build)" >&2
+  refs=$(image_refs)
+  mapfile -t list <<<"$refs"
+  if ! docker image inspect --format '{{.Id}}' "${list[@]}" >/dev/null 2>&1; then
+    for image in "${list[@]}"; do
+      docker image inspect "$image" >/dev/null 2>&1 || missing+=("$image")
+    done
+    echo "docker.sh: missing image(s) ${missing[*]} (run: scripts/docker.sh build)" >&2
     exit 1
   fi
   if [[ -n ${FINSIG_REGISTRY_USER:-} && -n ${FINSIG_REGISTRY_PASSWORD:-} ]]; then

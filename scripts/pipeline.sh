@@ -8,9 +8,12 @@
 # 130 interrupted; see docs/runner.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/source.sh
+source scripts/lib/source.sh
+# shellcheck source=scripts/lib/images.sh
+source scripts/lib/images.sh
 
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' runner/pyproject.toml | head -n1)
-IMAGE=${FINSIG_RUNNER_IMAGE:-finsig-runner:$VERSION}
+IMAGE=${FINSIG_RUNNER_IMAGE:-$(image_ref runner)}
 SOCKET=${DOCKER_SOCKET:-/var/run/docker.sock}
 REPORT=artifacts/artifact-validation.json
 

@@ -5,6 +5,8 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/source.sh
+source scripts/lib/source.sh
 
 VENDOR=third_party/advisory-db
 OUT=${VULNDB_DIR:-vulndb}
@@ -27,7 +29,8 @@ SOURCE   an OSV archive (.tar.gz/.zip) or directory tree (e.g. a clone of the Py
 Environment: VULNDB_DIR (default: vulndb), PYTHON (default: .venv/bin/python),
 VULNDB_LABEL (names a single SOURCE given here, e.g. "pypa/advisory-database@<commit> (OSV)";
 without it a clone is named by its HEAD commit, an archive by its file name),
-SOURCE_DATE_EPOCH (the metadata's "built" time; make exports the last commit's).
+SOURCE_DATE_EPOCH (the metadata's "built" time; default: the time of the last commit that
+changed $VENDOR, the converter or this script, scripts/lib/source.sh).
 USAGE
 }
 
@@ -95,6 +98,9 @@ if ((FORCE == 0)) && [[ -f "$stamp" && -f "$OUT/finsig-vulndb.json" ]] &&
   echo "vulndb: up to date ($OUT, $(tr '\n' ' ' <"$stamp" | cut -c1-12)...)"
   exit 0
 fi
+
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(source_date_epoch "$VENDOR" \
+  runner/src/finsig_runner/vulndb scripts/vulndb.sh)}
 
 # Build beside, then swap: a failed build leaves the previous database as it was.
 tmp="$OUT.tmp.$$"

@@ -63,8 +63,9 @@ def test_base_image_is_reproducible(tmp_path: Path) -> None:
         for out in outs:
             assert not list((out / "tmp").glob("*")), "mmdebstrap's temp directory was left behind"
     finally:
-        for tag in tags:  # untag only: the same ID may also be the real finsig/base
-            try:
-                client.images.remove(tag, noprune=False)
-            except docker.errors.ImageNotFound:
-                pass
+        # Untag only (the same ID may also be the real finsig/base): each tag and the input record
+        # the script put beside it.
+        for image in client.images.list(name="finsig-test/base-repro"):
+            for tag in image.tags:
+                if tag.split(":")[1].startswith(run):
+                    client.images.remove(tag, noprune=False)

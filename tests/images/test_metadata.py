@@ -1,4 +1,5 @@
-"""Every service image: non-root, tagged with the project version (no `latest`), OCI labels."""
+"""Every service image: non-root, tagged with the project version (no `latest`), OCI labels, and
+its input key recorded beside it (a second tag), not in it."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ def test_service_image_metadata(name: str) -> None:
     labels = config["Labels"]
     assert labels["org.opencontainers.image.title"] == f"finsig-{name}"
     assert labels["org.opencontainers.image.version"] == __version__
-    assert re.fullmatch(r"[0-9a-f]{40}", labels["org.opencontainers.image.revision"])
+    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", labels["org.opencontainers.image.revision"])
     created = labels["org.opencontainers.image.created"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created), created
     assert not [t for t in image.tags if t.endswith(":latest")], image.tags
+    assert "org.finsig.inputs" not in labels  # nothing that changes per recipe edit in the config
+    record = re.compile(rf"{re.escape(image_tag(name))}-inputs-[0-9a-f]{{12}}")
+    records = [tag for tag in image.tags if record.fullmatch(tag)]
+    assert len(records) == 1, f"{image.tags}: no input record beside {image_tag(name)}"

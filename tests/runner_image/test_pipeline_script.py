@@ -22,7 +22,7 @@ echo "$@" >> "$FAKE_LOG"
 [ "$1" = run ] || exit 0
 if [ -n "$FAKE_STATUS" ]; then
   mkdir -p artifacts
-  printf '{\\n  "status": "%s"\\n}\\n' "$FAKE_STATUS" > artifacts/artifact-validation.json
+  printf '{\\n  "status": "%s", "partial": %s\\n}\\n' "$FAKE_STATUS" "$FAKE_PARTIAL" > artifacts/artifact-validation.json
 fi
 exit "$FAKE_CODE"
 """
@@ -30,10 +30,11 @@ exit "$FAKE_CODE"
 
 def _pipeline(tmp_path: Path, code: int, status: str) -> tuple[int, list[str], str]:
     repo = tmp_path / "repo"
-    (repo / "scripts").mkdir(parents=True)
-    (repo / "runner").mkdir()
-    shutil.copy2(REPO / "scripts" / "pipeline.sh", repo / "scripts" / "pipeline.sh")
-    shutil.copy2(REPO / "runner" / "pyproject.toml", repo / "runner" / "pyproject.toml")
+    # The script, the libraries it sources, the image set and the version it names the image by.
+    for name in ("scripts/pipeline.sh", "scripts/lib/source.sh", "scripts/lib/images.sh",
+                 "runner/src/finsig_runner/bundle/image-set.txt", "runner/pyproject.toml"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, repo / name)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     docker = bin_dir / "docker"
@@ -41,7 +42,8 @@ def _pipeline(tmp_path: Path, code: int, status: str) -> tuple[int, list[str], s
     docker.chmod(docker.stat().st_mode | stat.S_IXUSR)
     log = tmp_path / "docker.log"
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_LOG": str(log),
-           "FAKE_CODE": str(code), "FAKE_STATUS": status}
+           "FAKE_CODE": str(code), "FAKE_STATUS": status,
+           "FAKE_PARTIAL": "true" if status == "PARTIAL" else "false"}
     done = subprocess.run(  # nosec B603
         [str(repo / "scripts" / "pipeline.sh"), "--stages", "lint"], cwd=tmp_path, env=env,
         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)

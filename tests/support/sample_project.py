@@ -126,11 +126,12 @@ def _canon(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower().strip()
 
 
-def git(root: Path, *args: str) -> str:
+def git(root: Path, *args: str, date: str = COMMIT_DATE) -> str:
+    """git in `root` as the fixture's author; commits at `date` (ISO 8601 or "<epoch> +0000")."""
     env = {
         **os.environ,
-        "GIT_AUTHOR_DATE": COMMIT_DATE,
-        "GIT_COMMITTER_DATE": COMMIT_DATE,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
         "GIT_AUTHOR_NAME": "fixture",
         "GIT_AUTHOR_EMAIL": "fixture@example.invalid",
         "GIT_COMMITTER_NAME": "fixture",

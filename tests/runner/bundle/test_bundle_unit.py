@@ -229,9 +229,10 @@ def test_default_image_set_requires_the_base_and_the_runner_image() -> None:
     from finsig_runner.bundle import MissingImageError, default_image_refs
 
     everything = _Client(
-        _Image("finsig/base:0.1.0", "finsig/base:latest"), _Image("finsig/postgres:0.1.0"),
-        _Image("finsig-runner:0.1.0", "finsig-runner:latest"), _Image("finsig/app:0.0.9"),
-        _Image("other/thing:0.1.0"),
+        _Image("finsig/base:0.1.0", "finsig/base:latest", "finsig/base:0.1.0-inputs-1a2b3c4d5e6f"),
+        _Image("finsig/postgres:0.1.0"), _Image("finsig-runner:0.1.0", "finsig-runner:latest"),
+        _Image("finsig/app:0.0.9"), _Image("other/thing:0.1.0"),
+        _Image("finsig/not-in-the-set:0.1.0"),  # the set is a list, not a pattern
     )
     assert default_image_refs(everything, "0.1.0") == [
         "finsig-runner:0.1.0", "finsig/base:0.1.0", "finsig/postgres:0.1.0"]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from finsig_runner.evidence import schema
 
+from tests.support.ci_files import ROOT as REPO
+
 from .conftest import Evidence
 
-REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.timeout(60)
 
 

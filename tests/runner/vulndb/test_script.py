@@ -63,6 +63,7 @@ def test_help_and_bad_option(tmp_path: Path) -> None:
 def test_shellcheck_clean() -> None:
     assert shutil.which("shellcheck"), "shellcheck is missing: run `make deps`"
     done = subprocess.run(  # noqa: S603,S607 - shellcheck from PATH on purpose
-        ["shellcheck", str(SCRIPT)], capture_output=True, text=True, timeout=60
+        ["shellcheck", "-x", str(SCRIPT)], capture_output=True, text=True, timeout=60,
+        cwd=REPO,  # -x follows `source scripts/lib/*.sh`, paths from the repository's top
     )
     assert done.returncode == 0, done.stdout

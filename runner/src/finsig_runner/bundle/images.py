@@ -6,7 +6,6 @@ choose the engine, as with the docker CLI.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -15,13 +14,15 @@ import docker.errors
 import requests
 
 from finsig_runner.bundle.errors import EngineError, MissingImageError
+from finsig_runner.bundle.image_set import image_set
 from finsig_runner.bundle.manifest import ImageEntry
 
-# The default image set: every tag matching one of these patterns at the release version.
-DEFAULT_PATTERNS: tuple[str, ...] = ("finsig/*:{version}", "finsig-runner:{version}")
-# ... of which these must be present: the base every image is built on, and the runner image that
-# runs the pipeline at the isolated site (a bundle without it could not run anything there).
-DEFAULT_REQUIRED: tuple[str, ...] = ("finsig/base:{version}", "finsig-runner:{version}")
+# The default image set (bundle/image-set.txt), each at the release version ...
+DEFAULT_PATTERNS: tuple[str, ...] = tuple(spec.ref("{version}") for spec in image_set())
+# ... of which these must be present: at least the base every image is built on, and the runner
+# image that runs the pipeline at the isolated site (a bundle without it could run nothing there).
+DEFAULT_REQUIRED: tuple[str, ...] = tuple(
+    spec.ref("{version}") for spec in image_set() if spec.required)
 
 
 def client_from_env(timeout: int = 600) -> Any:
@@ -35,14 +36,12 @@ def client_from_env(timeout: int = 600) -> Any:
 
 
 def default_image_refs(client: Any, version: str) -> list[str]:
-    """Every local tag matching DEFAULT_PATTERNS at `version`, sorted; required ones must exist."""
-    patterns = [p.format(version=version) for p in DEFAULT_PATTERNS]
+    """The image set at `version` as far as the engine has it, sorted; required ones must exist."""
+    wanted = {p.format(version=version) for p in DEFAULT_PATTERNS}
     tags: set[str] = set()
     try:
         for image in client.images.list():
-            for tag in image.tags:
-                if any(fnmatch.fnmatchcase(tag, p) for p in patterns):
-                    tags.add(tag)
+            tags.update(tag for tag in image.tags if tag in wanted)
     except docker.errors.APIError as exc:
         raise EngineError(f"cannot list images: {exc}") from exc
     missing = [r.format(version=version) for r in DEFAULT_REQUIRED]

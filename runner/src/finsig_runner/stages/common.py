@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from finsig_runner.core.model import (
     StageResult,
     Status,
 )
+from finsig_runner.core.source import GitRun
 
 # Files whose content changes how the code tools behave.
 TOOL_CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini", ".flake8", "mypy.ini", ".coveragerc")
@@ -68,6 +70,17 @@ def resolve(ctx: StageContext, value: str) -> Path:
 def runner_tool(module: str) -> list[str]:
     """argv prefix for a tool installed beside the runner itself (flake8, bandit, safety, build)."""
     return [sys.executable, "-m", module]
+
+
+def tool_git(ctx: StageContext) -> GitRun:
+    """git for finsig_runner.core.source, run as one of the stage's tools (logged, own process
+    group): the workspace and its git configuration belong to the code under test."""
+
+    def run(argv: Sequence[str]) -> str | None:
+        done = ctx.run_tool(argv, timeout=60)
+        return done.output if done.returncode == 0 else None
+
+    return run
 
 
 def existing_sources(ctx: StageContext) -> list[str]:

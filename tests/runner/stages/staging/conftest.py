@@ -17,8 +17,7 @@ import pytest
 
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import StageContext
-
-ROOT = Path(__file__).resolve().parents[4]
+from tests.support.ci_files import ROOT
 
 
 def make_ctx(workspace: Path, stage: str, **config: Any) -> StageContext:

@@ -74,6 +74,9 @@ def test_image_stage_saves_and_hashes_the_image(pipeline: Pipeline) -> None:
     if checks["image.reproducible"].status is Status.FAILED:  # information: what differs
         assert report["rebuild"]["config_fields"] or report["rebuild"]["layers"]
     assert report["tag"] == run_tag(pipeline.run_id)
+    # the build args' scope: the inputs the context script lists (scripts/build-app-image.sh)
+    assert report["build_args_scope"][:2] == ["scripts/build-app-image.sh", "Dockerfile.app"]
+    assert set(report["build_args"]) == {"VERSION", "REVISION", "CREATED"}
 
 
 def test_the_tag_make_images_built_is_untouched_and_run_images_are_gone(

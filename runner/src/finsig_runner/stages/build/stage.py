@@ -3,7 +3,7 @@
 Each build starts from a clean copy of the project (the files git tracks plus untracked ones it does
 not ignore; without git, the tree minus caches, environments and run outputs) with SOURCE_DATE_EPOCH
 set to the last commit's time. Without git the epoch is $SOURCE_DATE_EPOCH if set, else
-315532800 (1980-01-01, the earliest time a zip can hold). Outputs: the wheel and sdist in
+315532800 (1980-01-01, the earliest time a zip can hold): finsig_runner.core.source decides. Outputs: the wheel and sdist in
 artifacts/, artifacts/build-hash.txt (sha256sum format), and reports/build-report.json.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from finsig_runner.core.context import StageContext
 from finsig_runner.core.hashing import sha256_file
 from finsig_runner.core.model import Check, StageInputs, StageResult, Status
+from finsig_runner.core.source import source_epoch
 from finsig_runner.stages.project_env import offline_pip_env
 from finsig_runner.stages.build import archives as _archives
 from finsig_runner.stages.common import (
@@ -36,9 +37,9 @@ from finsig_runner.stages.common import (
     runner_tool,
     runner_versions,
     skipped,
+    tool_git,
 )
 
-FALLBACK_EPOCH = 315532800
 _SKIP = {
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".finsig-runner", "reports",
     "artifacts", "build", "dist", "wheelhouse", "__pycache__", ".mypy_cache", ".pytest_cache",
@@ -143,14 +144,8 @@ class BuildStage(StageBase):
 
 
     def _epoch(self, ctx: StageContext) -> tuple[int, str]:
-        run = ctx.run_tool(_git(ctx, "log", "-1", "--format=%ct"), timeout=60)
-        text = run.output.strip()
-        if run.returncode == 0 and text.isdigit():
-            return int(text), "git: last commit"
-        env = os.environ.get("SOURCE_DATE_EPOCH", "")
-        if env.isdigit():
-            return int(env), "environment: SOURCE_DATE_EPOCH"
-        return FALLBACK_EPOCH, "fallback: 1980-01-01 (no git history)"
+        epoch = source_epoch(ctx.workspace, git=tool_git(ctx))
+        return epoch.seconds, epoch.origin
 
     def _twine(self, ctx: StageContext, files: list[Path], versions: dict[str, str]) -> Check:
         ver = ctx.run_tool([*runner_tool("twine"), "--version"], env=_NO_NETWORK, timeout=120)

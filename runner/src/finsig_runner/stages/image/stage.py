@@ -2,11 +2,13 @@
 
 The build context is prepared by the project's own script (config app_image_context_script,
 `--wheel W --context DIR --prepare-only`: the wheel, the wheels the core lock pins, a hashed
-requirements file) -- one way to make it, shared with `make images`. The stage builds it with
-network none, tags it `<repository>:run-<run id>` (never the tag `make images` built), labels it
-with the run, saves artifacts/docker-image.tar and writes artifacts/docker-image-sha256.txt (the
-image ID) and artifacts/docker-hash.txt (sha256 of the tar). A second build with no cache shows
-whether the image is reproducible (check image.reproducible; information unless
+requirements file) -- one way to make it, shared with `make images`. The build args VERSION,
+REVISION and CREATED come from stages/image/build_args.py, scoped to the inputs the script
+declares (`--print-inputs`), as `make images` does. The stage builds the image with network
+none, tags it `<repository>:run-<run id>` (never the tag `make images` built), labels it with
+the run, saves artifacts/docker-image.tar and writes artifacts/docker-image-sha256.txt (the image
+ID) and artifacts/docker-hash.txt (sha256 of the tar). A second build with no cache shows whether
+the image is reproducible (check image.reproducible; information unless
 image_reproducible_required) and which config fields and layers differ. Both images are removed
 before the stage ends: `staging` loads the saved tar, so it tests exactly the evidence.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +34,12 @@ from finsig_runner.stages.common import (
     now,
     resolve,
     skipped,
+    tool_git,
 )
 from finsig_runner.stages.image import image_diff as imagediff
+from finsig_runner.stages.image.build_args import app_build_args
 
 REPOSITORY = "finsig/app"
-_WHEEL_VERSION = re.compile(r"^[^-]+-([^-]+)-")
 _STEP_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$", re.MULTILINE)
 
 
@@ -101,7 +104,7 @@ class ImageStage(StageBase):
                 last = (prep.output.strip().splitlines() or [""])[-1]
                 return error(self.name, f"preparing the build context failed: {last}", started)
             (context / "Dockerfile").write_bytes(dockerfile.read_bytes())
-            args = self._build_args(ctx, wheel)
+            args, scope = build_args(ctx, script, wheel)
             labels = docker_resources.run_labels(ctx.run_id, self.name)
             first, log1 = _build(ctx, client, context, tags[0], args, labels, steps, False)
             if first is None:
@@ -111,7 +114,7 @@ class ImageStage(StageBase):
             result.checks.append(Check("image.build", Status.PASSED, f"{tags[0]} {first}"))
             second, log2 = _build(ctx, client, context, tags[1], args, labels, steps, True)
         summary: dict[str, Any] = {"tag": tags[0], "image_id": first, "build_args": args,
-                                   "wheel": wheel.name}
+                                   "build_args_scope": scope, "wheel": wheel.name}
         if second is None:
             repro = Check("image.reproducible", Status.ERROR,
                           f"the --no-cache rebuild failed: {log2}")
@@ -144,19 +147,14 @@ class ImageStage(StageBase):
             result.reason = repro.detail
         return finish(result, started)
 
-    def _build_args(self, ctx: StageContext, wheel: Path) -> dict[str, str]:
-        git = ["git", "-c", f"safe.directory={ctx.workspace}", "-C", str(ctx.workspace)]
-        epoch_run = ctx.run_tool([*git, "log", "-1", "--format=%ct"], timeout=60)
-        rev_run = ctx.run_tool([*git, "log", "-1", "--format=%H"], timeout=60)
-        epoch_text = epoch_run.output.strip()
-        epoch = int(epoch_text) if epoch_run.returncode == 0 and epoch_text.isdigit() else 0
-        revision = rev_run.output.strip() if rev_run.returncode == 0 else "unknown"
-        match = _WHEEL_VERSION.match(wheel.name)
-        return {
-            "VERSION": match.group(1) if match else "unknown",
-            "REVISION": revision or "unknown",
-            "CREATED": datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
+
+def build_args(ctx: StageContext, script: Path, wheel: Path) -> tuple[dict[str, str], list[str]]:
+    """The build args and their scope: the inputs the context script declares, else HEAD ([])."""
+    listed = ctx.run_tool(["bash", str(script), "--print-inputs"], timeout=60)
+    lines = listed.output.splitlines() if listed.returncode == 0 else []
+    inputs = [line.strip() for line in lines if line.strip()]
+    args = app_build_args(ctx.workspace, inputs, wheel, git=tool_git(ctx))
+    return args.as_dict(), inputs
 
 
 def _check_cancel(ctx: StageContext) -> None:
