@@ -23,7 +23,7 @@ from typing import Any
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import ProcessGroup, StageContext
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / "wheelhouse"
 COMMIT_DATE = "2024-01-02T03:04:05+00:00"
 COMMIT_EPOCH = 1704164645
