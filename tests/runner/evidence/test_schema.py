@@ -13,7 +13,7 @@ from finsig_runner.evidence import schema
 
 from .conftest import Evidence
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.timeout(60)
 
 

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SNAPSHOT = REPO / "third_party" / "advisory-db" / "pypa-advisory-database-2024-10-10.tar.gz"
 SNAPSHOT_SHA256 = "81a44d6752d0448d2122a12636237ca3d921174f5c23314e6e229a4d1ee7a506"
 

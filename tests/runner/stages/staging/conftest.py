@@ -18,7 +18,7 @@ import pytest
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import ProcessGroup, StageContext
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def make_ctx(workspace: Path, stage: str, **config: Any) -> StageContext:
