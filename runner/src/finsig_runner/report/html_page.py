@@ -41,7 +41,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;font-size:14p
 dt{font-weight:bold}dd{margin:0;word-break:break-all}
 meter{width:120px}
 svg{max-width:100%;height:auto;display:block;margin:8px 0}
-nav a{margin-right:10px;font-size:13px}
+nav{margin:12px 0}nav a{margin-right:10px;font-size:13px}
 """
 _KNOWN = ("passed", "failed", "error", "skipped", "aborted", "cached", "partial")
 
@@ -139,9 +139,9 @@ def _tests(tests: Tests | None, coverage: Coverage | None) -> str:
     if tests is None:
         out.append("<p>No test results (reports/test-results.xml).</p>")
     else:
-        out.append(_table(("tests", "passed", "failed", "errors", "skipped"), [(
-            str(tests.total), str(tests.passed), str(tests.failed), str(tests.errors),
-            str(tests.skipped))], nums=(0, 1, 2, 3, 4)))
+        out.append(f"<p><strong>{tests.total}</strong> tests: <strong>{tests.passed}</strong> "
+                   f"passed, <strong>{tests.failed}</strong> failed, <strong>{tests.errors}"
+                   f"</strong> errors, <strong>{tests.skipped}</strong> skipped</p>")
         if tests.failures:
             out.append("<h3>Failures</h3>" + _table(("test", "kind", "message"), (
                 (f"<code>{esc(t.id)}</code>", esc(t.kind), esc(t.message))
@@ -207,7 +207,11 @@ def _staging(st: Staging | None) -> str:
         return "<p>No staging report (reports/deploy-report.json).</p>"
     out = [f"<p>Staging {badge(st.status)} {esc(st.reason)}</p>"]
     if st.services:
-        out.append("<h3>Time to healthy</h3>" + svg.services(st.services))
+        unknown = any(u.start is None for u in st.services)
+        note = ("<p>This report does not record when each service began: every bar starts "
+                "at 0.</p>" if unknown else "")
+        out.append("<h3>Time to healthy (from when each service began)</h3>" + note
+                   + svg.services(st.services))
     if st.drills:
         out.append("<h3>Fault drill: alert latency after each fault</h3>" + svg.drills(st.drills))
         out.append(_table(("alert", "status", "Prometheus", "Alertmanager", "detail"), (

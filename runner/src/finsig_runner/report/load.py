@@ -110,7 +110,7 @@ def load_run(root: Path, graph: Mapping[str, Sequence[str]] | None = None,
         stages=stages,
         tests=_tests(r),
         coverage=_coverage(r),
-        findings=_findings(r, {s.name: s.status for s in stages}),
+        findings=_findings(r, _statuses(doc, stages)),
         vulndb=_vulndb(r, doc, identity.started),
         build=_build(r),
         image=_image(r, doc),
@@ -242,6 +242,18 @@ def _float(value: str) -> float | None:
         return None
 
 
+# The check that judges each tool's findings (its stage's status stands in when it is missing).
+_CHECK_OF = {"flake8": "lint.flake8", "mypy": "typing.mypy", "bandit": "security.bandit",
+             "safety": "security.dependencies"}
+
+
+def _statuses(doc: dict[str, Any], stages: Sequence[StageRow]) -> dict[str, str]:
+    """Stage name or check id -> status."""
+    found = {s.name: s.status for s in stages}
+    found.update({f.text(c, "id"): f.text(c, "status") for c in f.items(doc, "checks")})
+    return found
+
+
 def _findings(r: _Reader, status: Mapping[str, str]) -> tuple[FindingGroup, ...]:
     groups = []
     flake8 = r.json("reports/flake8-report.json")
@@ -284,7 +296,7 @@ def _group(tool: str, stage: str, status: Mapping[str, str],
         by_file.setdefault(path, []).append(finding)
     files = tuple(FileFindings(p, tuple(sorted(v, key=lambda x: (x.line or 0, x.code))))
                   for p, v in sorted(by_file.items()))
-    return FindingGroup(tool, stage, status.get(stage, ""), files)
+    return FindingGroup(tool, stage, status.get(_CHECK_OF[tool]) or status.get(stage, ""), files)
 
 
 def _vulndb(r: _Reader, doc: dict[str, Any], run_started: str) -> VulnDb | None:

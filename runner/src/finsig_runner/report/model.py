@@ -131,7 +131,7 @@ class FileFindings:
 class FindingGroup:
     tool: str  # flake8 | mypy | bandit | safety
     stage: str
-    status: str  # the stage's status ("" when it did not run)
+    status: str  # the status of the check that judges these findings (else the stage's)
     files: tuple[FileFindings, ...]
 
     @property
