@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess  # nosec B404 - the test drives its own child and unshare
@@ -82,10 +83,18 @@ def visit(pages: dict[str, Path], shots: Path, port: int, timeout: float = 180) 
     if not why:
         argv = ["unshare", "--net", "--", *argv]
     started = time.monotonic()
-    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"browser session failed (exit {done.returncode}): {done.stderr}")
-    data = json.loads(done.stdout)
+    # its own process group: chromedriver and Chromium go with it on a timeout or an interrupt
+    child = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
+    try:
+        out, err = child.communicate(timeout=timeout)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    if child.returncode != 0:
+        raise RuntimeError(f"browser session failed (exit {child.returncode}): {err}")
+    data = json.loads(out)
     isolation = data["isolation"] if not why else f"proxy to a closed port ({why})"
     seen = {k: Seen(**{**v, "blocked": [tuple(b) for b in v["blocked"]]})
             for k, v in data["pages"].items()}

@@ -18,6 +18,8 @@ from finsig_runner.report.markup import href, md
 
 from tests.support import report_evidence as ev
 
+pytestmark = pytest.mark.timeout(60)
+
 # Every element the page may contain (the SVG charts' included): no script, img, iframe,
 # object, embed, link, form, base, foreignObject, use or image.
 ALLOWED = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p",

@@ -54,7 +54,7 @@ class Rendered:
     output: str
 
 
-def _cli(*args: str, timeout: float = 300) -> subprocess.Popen[str]:
+def _cli(*args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINSIG_RUNNER_")}
     return subprocess.Popen([*RUNNER, *args], env=env, stdout=subprocess.PIPE,  # nosec B603
                             stderr=subprocess.STDOUT, text=True)
@@ -84,12 +84,18 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ren
                        "--set", 'allow_skipped=["image.*", "monitoring.*", "staging.*"]')
             for name, root in roots.items()}  # both at once: most of their time is waiting
     out: dict[str, Rendered] = {}
-    for name, proc in runs.items():
-        run_output = proc.communicate(timeout=300)[0]
-        report = _cli("report", str(roots[name]), "--pubkey", str(keys.public))
-        output = report.communicate(timeout=120)[0]
-        out[name] = Rendered(roots[name] / "reports" / "index.html", proc.returncode,
-                             report.returncode, run_output[-3000:] + output)
+    try:
+        for name, proc in runs.items():
+            run_output = proc.communicate(timeout=300)[0]
+            report = _cli("report", str(roots[name]), "--pubkey", str(keys.public))
+            output = report.communicate(timeout=120)[0]
+            out[name] = Rendered(roots[name] / "reports" / "index.html", proc.returncode,
+                                 report.returncode, run_output[-3000:] + output)
+    finally:
+        for proc in runs.values():  # a failed or interrupted fixture: the runner ends its run
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=60)
     yield out
 
 

@@ -14,6 +14,8 @@ from finsig_runner.core import signing
 from tests.support import evidence_set as es
 from tests.support import report_evidence as ev
 
+pytestmark = pytest.mark.timeout(60)
+
 
 @pytest.fixture(scope="module")
 def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, signing.KeyPairFiles]:

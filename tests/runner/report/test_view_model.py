@@ -13,6 +13,8 @@ from finsig_runner.report.model import PROJECT_ENV, StageRow
 
 from tests.support import report_evidence as ev
 
+pytestmark = pytest.mark.timeout(60)
+
 GRAPH = {"tests": ("project-env",), "lint": (), "security": (), "build": (),
          "image": ("build",), "staging": ("image",)}
 
