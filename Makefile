@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help deps wheelhouse engine base images app-context vulndb test test-unit pipeline bundle clean
+.PHONY: help deps wheelhouse engine base images app-context vulndb browser-deps test test-unit pipeline bundle clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,7 +35,10 @@ app-context: deps ## Prepare the app image's build context (wheel, core wheels, 
 vulndb: deps ## Build the offline vulnerability database ./vulndb from the vendored advisory data
 	@scripts/vulndb.sh
 
-test: deps engine images ## Run the whole test suite (Docker tests included)
+browser-deps: ## Debian's chromium and chromium-driver for the report tests (root; only when missing)
+	@scripts/browser-deps.sh
+
+test: deps engine images browser-deps ## Run the whole test suite (Docker tests included)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: deps ## Run only the tests that need no Docker engine

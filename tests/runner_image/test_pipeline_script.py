@@ -22,7 +22,8 @@ echo "$@" >> "$FAKE_LOG"
 [ "$1" = run ] || exit 0
 if [ -n "$FAKE_STATUS" ]; then
   mkdir -p artifacts
-  printf '{\\n  "status": "%s", "partial": %s\\n}\\n' "$FAKE_STATUS" "$FAKE_PARTIAL" > artifacts/artifact-validation.json
+  printf '{"status": "%s", "partial": %s}\\n' "$FAKE_STATUS" "$FAKE_PARTIAL" \\
+    > artifacts/artifact-validation.json
 fi
 exit "$FAKE_CODE"
 """

@@ -138,6 +138,7 @@ class Stack:
     def _start(self, service: Service, started: threading.Event,
                halted: Callable[[], bool]) -> None:
         t0 = time.monotonic()
+        started_s = self.report.elapsed()  # when this service began, on the report's clock
         container = DockerContainer(
             service.image,
             name=resource_name(self.run_id, service.name),
@@ -178,7 +179,7 @@ class Stack:
             started.set()
         self.report.services[service.name] = {
             "image": service.image, "container": container.get_wrapped_container().name,
-            "ready_after_s": round(time.monotonic() - t0, 3)}
+            "started_s": round(started_s, 3), "ready_after_s": round(time.monotonic() - t0, 3)}
         self.report.log(f"{service.name} ready in {time.monotonic() - t0:.2f}s")
 
     # --- use --------------------------------------------------------------------------------

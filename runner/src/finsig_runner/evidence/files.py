@@ -10,5 +10,6 @@ LOG = f"artifacts/{LOG_NAME}"
 PUBLIC_KEY = "artifacts/finsig-signing.pub"
 RESULTS = "reports/stages"  # one <stage>.json per stage: its StageResult.to_json()
 # Written after the document (or being written): covered by the seal and the log's tail instead.
+INDEX = "reports/index.html"  # the run's page: rendered from the document, so written after it
 AFTER_DOCUMENT = (LOG, DOCUMENT, DOCUMENT + ".dsse", SEAL, SEAL + ".dsse",
-                  f"{RESULTS}/validate.json")
+                  f"{RESULTS}/validate.json", INDEX)

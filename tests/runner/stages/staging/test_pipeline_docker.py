@@ -114,6 +114,10 @@ def test_deploy_report_has_every_check_with_timing(pipeline: Pipeline) -> None:
     log = (reports / "deploy-report.log").read_text()
     assert "staging.alert.AppDown" in log and log.rstrip().endswith("result PASSED")
     assert doc["services"]["app"]["image"] == run_tag(pipeline.run_id)
+    # the report's services timeline: the app waits for a healthy postgres before it starts
+    db, app = doc["services"]["postgres"], doc["services"]["app"]
+    assert 0 <= db["started_s"] < app["started_s"]
+    assert app["started_s"] >= db["started_s"] + db["ready_after_s"] - 0.5
 
 
 def test_nothing_of_the_run_remains(pipeline: Pipeline) -> None:

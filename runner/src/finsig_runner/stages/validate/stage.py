@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -31,11 +31,12 @@ from finsig_runner.core.model import (
 )
 from finsig_runner.evidence import document, gitinfo
 from finsig_runner.evidence.assemble import Assembly, assemble, in_order, vulnerability_database
-from finsig_runner.evidence.files import DOCUMENT, LOG, PUBLIC_KEY
+from finsig_runner.evidence.files import DOCUMENT, INDEX, LOG, PUBLIC_KEY
 from finsig_runner.evidence.provenance import SIGNED_NAME, UNSIGNED_NAME, lock_files
 from finsig_runner.evidence.reader import RunRecord, read_run
 from finsig_runner.evidence.verdict import Failure, Policy
 from finsig_runner.evidence.writer import Signer, write_seal
+from finsig_runner.report import render_run, stage_graph
 from finsig_runner.stages.validate import runner_image, sbom
 from finsig_runner.vulndb.metadata import read_metadata
 
@@ -54,13 +55,15 @@ class ValidateStage:
     uses_project_env: bool = False
     fragments: tuple[ReportFragment, ...] = ()
     make_sboms: MakeSboms = sbom.make_both
+    graph: Mapping[str, tuple[str, ...]] | None = None  # for the run's page (report/)
 
     @classmethod
     def after(cls, stages: Iterable[Stage]) -> ValidateStage:
         """Validate requiring every other stage (so it runs last), knowing each one's checks."""
         others = [s for s in stages if s.name != "validate"]
-        return cls(requires=tuple(s.name for s in others),
+        made = cls(requires=tuple(s.name for s in others),
                    declared={s.name: tuple(s.checks) for s in others})
+        return replace(made, graph=stage_graph([*others, made]))
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         cfg = ctx.config
@@ -95,6 +98,7 @@ class ValidateStage:
             checks.insert(0, Check("validate.schema", Status.PASSED,
                                    "valid against ci_cd_schema.json"))
         checks.append(_verdict_check(written.document))
+        render_run(ctx.writer, graph=self.graph)
         return self._result(ctx, checks, written.document, started)
 
     def _assembly(self, ctx: StageContext, record: RunRecord, checks: Sequence[Check],
@@ -142,7 +146,7 @@ class ValidateStage:
         bad = [c for c in checks if c.status in (Status.ERROR, Status.FAILED)]
         reason = "; ".join(f"{c.id}: {c.detail}" for c in bad) or f"{doc.get('status')}"
         names = [DOCUMENT, DOCUMENT + ".dsse", PUBLIC_KEY, SIGNED_NAME, UNSIGNED_NAME,
-                 sbom.APP, sbom.RUNNER]
+                 sbom.APP, sbom.RUNNER, INDEX]
         outputs = tuple(FileDigest.of(ctx.workspace / n, ctx.workspace) for n in names
                         if (ctx.workspace / n).is_file())
         return StageResult(self.name, status, reason, checks=tuple(checks), outputs=outputs,
