@@ -39,20 +39,13 @@ def xattrs(info: tarfile.TarInfo) -> dict[str, str]:
     return {k: v for k, v in sorted(info.pax_headers.items()) if k.startswith(XATTR_PREFIXES)}
 
 
+_KINDS = {tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink",
+          tarfile.CHRTYPE: "char-device", tarfile.BLKTYPE: "block-device",
+          tarfile.FIFOTYPE: "fifo"}
+
+
 def kind(info: tarfile.TarInfo) -> str:
     """A readable name for the entry's type."""
     if info.isreg():
         return "file"
-    if info.isdir():
-        return "dir"
-    if info.issym():
-        return "symlink"
-    if info.islnk():
-        return "hardlink"
-    if info.ischr():
-        return "char-device"
-    if info.isblk():
-        return "block-device"
-    if info.isfifo():
-        return "fifo"
-    return f"type-{info.type.decode(ENCODING, ERRORS)}"
+    return _KINDS.get(info.type, f"type-{info.type.decode(ENCODING, ERRORS)}")
