@@ -204,8 +204,20 @@ def skopeo(*args: str) -> str:
     return done.stdout
 
 
+@pytest.fixture()
+def scratch(tmp_path: Path) -> Iterator[Path]:
+    """A work directory removed when the test ends (its layouts and copies are image-sized)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 @pytest.mark.timeout(600)
-def test_layout_digests_agree_with_skopeo(builds: Builds, tmp_path: Path) -> None:
+def test_layout_digests_agree_with_skopeo(builds: Builds, scratch: Path) -> None:
+    tmp_path = scratch
     normalised = builds.plain[0].result
     ref = f"{REPOSITORY}:{RUN}"
     ours = write_layout(normalised.path, tmp_path / "layout", ref)
