@@ -15,7 +15,7 @@ case "${1:-}" in
   *) echo "deps: unknown argument: $1" >&2; usage >&2; exit 2 ;;
 esac
 
-APT_PACKAGES=(mmdebstrap docker-compose shellcheck python3-venv git make)
+APT_PACKAGES=(mmdebstrap docker-compose shellcheck python3-venv git make skopeo)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
