@@ -11,6 +11,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from finsig.indicators import Signal
 
 MAX_BATCH_ROWS = 10_000
+# The accepted closes (docs/app.md): wider than any listed instrument's price in any currency unit,
+# and far from the float range's ends, so a stored series stays well inside the indicators' range.
+MIN_CLOSE = 1e-9
+MAX_CLOSE = 1e12
 SYMBOL_PATTERN = r"^[A-Z0-9.]{1,12}$"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -23,7 +27,9 @@ def _iso_date_string(value: Any) -> Any:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_string)]
-Close = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+Close = Annotated[
+    float, Field(strict=True, ge=MIN_CLOSE, le=MAX_CLOSE, allow_inf_nan=False)
+]
 
 
 class PriceIn(BaseModel):

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finsig.app import create_app
+from finsig.models import MAX_CLOSE, MIN_CLOSE
 from finsig.settings import Settings
 from tests.support.postgres import PostgresServer
 from tests.support.app import wait_until
@@ -107,7 +108,8 @@ def test_an_invalid_batch_writes_nothing(client: TestClient, postgres: PostgresS
     response = client.post("/v1/instruments/ATOM/prices", json=batch)
     assert response.status_code == 422
     assert response.json()["problems"] == [
-        {"row": 2, "field": "close", "message": "Input should be greater than 0"}
+        {"row": 2, "field": "close",
+         "message": "Input should be greater than or equal to 0.000000001"}
     ]
     assert client.get("/v1/instruments/ATOM/signals").status_code == 404
     # An existing series keeps its rows when a later batch for it is invalid.
@@ -116,6 +118,17 @@ def test_an_invalid_batch_writes_nothing(client: TestClient, postgres: PostgresS
     assert client.post("/v1/instruments/ATOM/prices", json=bad).status_code == 422
     rows = client.get("/v1/instruments/ATOM/signals").json()["rows"]
     assert [(r["date"], r["close"]) for r in rows] == [("2024-03-01", 5.0)]
+
+
+def test_the_bounds_of_the_price_range_are_stored_exactly(client: TestClient) -> None:
+    batch = _batch(date(2024, 5, 1), [MIN_CLOSE, MAX_CLOSE, MIN_CLOSE, MAX_CLOSE])
+    assert client.post("/v1/instruments/EDGE/prices", json=batch).status_code == 200
+    windows = {"short_window": 1, "long_window": 2, "volatility_window": 2}
+    response = client.get("/v1/instruments/EDGE/signals", params=windows)
+    assert response.status_code == 200
+    rows = response.json()["rows"]
+    assert [r["close"] for r in rows] == [MIN_CLOSE, MAX_CLOSE, MIN_CLOSE, MAX_CLOSE]
+    assert all(math.isfinite(r["volatility"]) for r in rows[2:])
 
 
 def test_unknown_symbol_is_404(client: TestClient) -> None:

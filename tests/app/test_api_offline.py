@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finsig.app import create_app
+from finsig.models import MAX_CLOSE, MIN_CLOSE
 from finsig.settings import Settings
 from tests.support.app import free_port
 
@@ -66,6 +67,37 @@ def test_non_finite_close_is_rejected(client: TestClient, close: str) -> None:
     assert response.json()["problems"][0]["field"] == "close"
 
 
+@pytest.mark.parametrize(
+    ("close", "message"),
+    [
+        ("1.7e308", "less than or equal to 1000000000000"),
+        ("1e300", "less than or equal to 1000000000000"),
+        ("1000000000000.0002", "less than or equal to 1000000000000"),
+        ("0.00000000099999", "greater than or equal to 0.000000001"),
+        ("1e-300", "greater than or equal to 0.000000001"),
+        ("5e-324", "greater than or equal to 0.000000001"),
+        ("0", "greater than or equal to 0.000000001"),
+    ],
+)
+def test_close_outside_the_documented_range_is_rejected(
+    client: TestClient, close: str, message: str
+) -> None:
+    body = '[{"date": "2024-01-02", "close": %s}]' % close
+    response = client.post(
+        "/v1/instruments/ACME/prices", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert (problem["row"], problem["field"]) == (0, "close")
+    assert problem["message"] == f"Input should be {message}"
+
+
+def test_the_range_is_in_the_openapi_document(client: TestClient) -> None:
+    close = client.get("/openapi.json").json()["components"]["schemas"]["PriceIn"]["properties"]
+    assert (close["close"]["minimum"], close["close"]["maximum"]) == (MIN_CLOSE, MAX_CLOSE)
+    assert (MIN_CLOSE, MAX_CLOSE) == (1e-9, 1e12)
+
+
 def test_duplicate_dates_are_problems(client: TestClient) -> None:
     batch = [{"date": "2024-01-02", "close": 1.0}] * 3
     response = client.post("/v1/instruments/ACME/prices", json=batch)
@@ -85,7 +117,7 @@ def test_duplicate_dates_are_listed_beside_other_problems(client: TestClient) ->
     assert response.status_code == 422
     problems = [(p["row"], p["field"], p["message"]) for p in response.json()["problems"]]
     assert (1, "date", "duplicates row 0") in problems
-    assert (1, "close", "Input should be greater than 0") in problems
+    assert (1, "close", "Input should be greater than or equal to 0.000000001") in problems
     # an invalid date is reported as invalid, not also as a duplicate
     assert sorted((row, field) for row, field, _ in problems) == [
         (1, "close"), (1, "date"), (2, "date"), (3, "date")]
