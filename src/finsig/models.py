@@ -15,7 +15,10 @@ MAX_BATCH_ROWS = 10_000
 # and far from the float range's ends, so a stored series stays well inside the indicators' range.
 MIN_CLOSE = 1e-9
 MAX_CLOSE = 1e12
-SYMBOL_PATTERN = r"^[A-Z0-9.]{1,12}$"
+# Up to 12 of A-Z, 0-9 and ".", at least one of them not a dot: "." and ".." are path segments that
+# HTTP clients remove (RFC 3986), so such a series could be written but never read back.
+SYMBOL_PATTERN = r"^[A-Z0-9.]*[A-Z0-9][A-Z0-9.]*$"
+SYMBOL_MAX_LENGTH = 12
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

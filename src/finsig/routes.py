@@ -12,6 +12,7 @@ from finsig import __version__, repository
 from finsig.metrics import CONTENT_TYPE
 from finsig.migrations import LATEST_VERSION
 from finsig.models import (
+    SYMBOL_MAX_LENGTH,
     SYMBOL_PATTERN,
     IngestResult,
     PriceBatch,
@@ -27,7 +28,14 @@ from finsig.signals import PricePoint, SignalParams, compute_signals
 
 router = APIRouter()
 
-Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Instrument symbol, e.g. ACME.L")]
+Symbol = Annotated[
+    str,
+    Path(
+        pattern=SYMBOL_PATTERN,
+        max_length=SYMBOL_MAX_LENGTH,
+        description="Instrument symbol, e.g. ACME.L: up to 12 of A-Z, 0-9 and '.', not only dots",
+    ),
+]
 WINDOW_MAX = 1000
 
 

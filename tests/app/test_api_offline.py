@@ -57,6 +57,27 @@ def test_every_problem_is_listed_with_row_and_field(client: TestClient) -> None:
     }
 
 
+@pytest.mark.parametrize("symbol", ["%2E", "%2E%2E", "...", "." * 12, "A" * 13, "acme"])
+def test_a_symbol_of_dots_only_is_refused(client: TestClient, symbol: str) -> None:
+    # "." and ".." as path segments are removed by HTTP clients (RFC 3986), so such a series could
+    # be written but never read back; sent percent-encoded they reach the app.
+    row = [{"date": "2024-01-02", "close": 1.0}]
+    for response in (
+        client.post(f"/v1/instruments/{symbol}/prices", json=row),
+        client.get(f"/v1/instruments/{symbol}/signals"),
+    ):
+        assert response.status_code == 422
+        assert [(p["row"], p["field"]) for p in response.json()["problems"]] == [(None, "symbol")]
+
+
+@pytest.mark.parametrize("symbol", [".DJI", "BRK.A", "A", "ABCDEFGHIJKL"])
+def test_symbols_with_a_letter_or_digit_are_valid(client: TestClient, symbol: str) -> None:
+    # The windows are checked after the path: a problem with them alone means the symbol passed.
+    params = {"short_window": 50, "long_window": 50}
+    response = client.get(f"/v1/instruments/{symbol}/signals", params=params)
+    assert [p["field"] for p in response.json()["problems"]] == ["short_window"]
+
+
 @pytest.mark.parametrize("close", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_close_is_rejected(client: TestClient, close: str) -> None:
     body = '[{"date": "2024-01-02", "close": %s}]' % close
