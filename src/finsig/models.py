@@ -11,6 +11,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from finsig.indicators import Signal
 
 MAX_BATCH_ROWS = 10_000
+# A 422 lists at most this many problems, and counts the rest.
+MAX_PROBLEMS = 100
 # The accepted closes (docs/app.md): wider than any listed instrument's price in any currency unit,
 # and far from the float range's ends, so a stored series stays well inside the indicators' range.
 MIN_CLOSE = 1e-9
@@ -53,7 +55,10 @@ class Problem(BaseModel):
 
 class ProblemReport(BaseModel):
     detail: str
-    problems: list[Problem]
+    problems: list[Problem] = Field(
+        max_length=MAX_PROBLEMS, description=f"The first {MAX_PROBLEMS} problems, in order."
+    )
+    omitted: int = Field(ge=0, description="How many more problems were found but not listed.")
 
 
 class IngestResult(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
@@ -12,6 +13,7 @@ from finsig import __version__, repository
 from finsig.metrics import CONTENT_TYPE
 from finsig.migrations import LATEST_VERSION
 from finsig.models import (
+    MAX_PROBLEMS,
     SYMBOL_MAX_LENGTH,
     SYMBOL_PATTERN,
     IngestResult,
@@ -43,8 +45,12 @@ def _runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
-def invalid(problems: list[Problem]) -> JSONResponse:
-    report = ProblemReport(detail="invalid request", problems=problems)
+def invalid(problems: Sequence[Problem]) -> JSONResponse:
+    report = ProblemReport(
+        detail="invalid request",
+        problems=list(problems[:MAX_PROBLEMS]),
+        omitted=max(0, len(problems) - MAX_PROBLEMS),
+    )
     return JSONResponse(status_code=422, content=report.model_dump())
 
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finsig.app import create_app
-from finsig.models import MAX_CLOSE, MIN_CLOSE
+from finsig.models import MAX_BATCH_ROWS, MAX_CLOSE, MAX_PROBLEMS, MIN_CLOSE
 from finsig.settings import Settings
 from tests.support.app import free_port
 
@@ -151,6 +151,38 @@ def test_empty_and_oversized_batches(client: TestClient) -> None:
     response = client.post("/v1/instruments/ACME/prices", json=too_many)
     assert response.status_code == 422
     assert "at most 10000" in response.json()["problems"][0]["message"]
+
+
+def test_the_problem_list_is_capped_with_a_count_of_the_rest(client: TestClient) -> None:
+    batch = [{"date": "2024-02-30", "close": -1}] * MAX_BATCH_ROWS  # two problems a row
+    response = client.post("/v1/instruments/ACME/prices", json=batch)
+    assert response.status_code == 422
+    body = response.json()
+    assert len(body["problems"]) == MAX_PROBLEMS
+    assert body["omitted"] == 2 * MAX_BATCH_ROWS - MAX_PROBLEMS
+    assert [(p["row"], p["field"]) for p in body["problems"][:4]] == [
+        (0, "date"), (0, "close"), (1, "date"), (1, "close")]
+    assert len(response.content) < 20_000
+
+
+def test_duplicate_dates_are_capped_too(client: TestClient) -> None:
+    batch = [{"date": "2024-01-02", "close": 1.0}] * MAX_BATCH_ROWS
+    body = client.post("/v1/instruments/ACME/prices", json=batch).json()
+    assert len(body["problems"]) == MAX_PROBLEMS
+    assert body["omitted"] == MAX_BATCH_ROWS - 1 - MAX_PROBLEMS
+
+
+def test_an_oversized_batch_lists_no_duplicates(client: TestClient) -> None:
+    batch = [{"date": "2024-01-02", "close": 1.0}] * (MAX_BATCH_ROWS + 1)
+    body = client.post("/v1/instruments/ACME/prices", json=batch).json()
+    assert [(p["row"], p["field"]) for p in body["problems"]] == [(None, None)]
+    assert "at most 10000" in body["problems"][0]["message"]
+    assert body["omitted"] == 0
+
+
+def test_an_invalid_request_lists_everything_under_the_cap(client: TestClient) -> None:
+    body = client.post("/v1/instruments/ACME/prices", json=[{"date": "x", "close": 1}]).json()
+    assert len(body["problems"]) == 1 and body["omitted"] == 0
 
 
 def test_invalid_json(client: TestClient) -> None:
