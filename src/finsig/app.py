@@ -15,6 +15,7 @@ from psycopg_pool import PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finsig import __version__
+from finsig.body_limit import BodyLimitMiddleware, BodyTooLarge, body_too_large
 from finsig.metrics import Metrics
 from finsig.problems import duplicate_dates_in_body, problems_from_errors
 from finsig.routes import invalid, router
@@ -91,5 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(BodyTooLarge, body_too_large)
+    # Added last, so outermost: the metrics count the 413s too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=runtime.metrics)
     return app

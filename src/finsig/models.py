@@ -47,6 +47,12 @@ class PriceIn(BaseModel):
 PriceBatch = Annotated[list[PriceIn], Field(min_length=1, max_length=MAX_BATCH_ROWS)]
 
 
+class Detail(BaseModel):
+    """The body of every error answer other than 422."""
+
+    detail: str
+
+
 class Problem(BaseModel):
     row: int | None = Field(description="Index of the batch row; null for the whole request.")
     field: str | None

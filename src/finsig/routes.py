@@ -14,6 +14,7 @@ from finsig.metrics import CONTENT_TYPE
 from finsig.migrations import LATEST_VERSION
 from finsig.models import (
     MAX_PROBLEMS,
+    Detail,
     SYMBOL_MAX_LENGTH,
     SYMBOL_PATTERN,
     IngestResult,
@@ -79,7 +80,11 @@ async def metrics(request: Request) -> Response:
 @router.post(
     "/v1/instruments/{symbol}/prices",
     response_model=IngestResult,
-    responses={422: {"model": ProblemReport}, 503: {"description": "database unavailable"}},
+    responses={
+        413: {"model": Detail, "description": "the body is over FINSIG_MAX_BODY_BYTES"},
+        422: {"model": ProblemReport},
+        503: {"description": "database unavailable"},
+    },
 )
 async def ingest_prices(
     request: Request, symbol: Symbol, rows: Annotated[PriceBatch, Body()]
