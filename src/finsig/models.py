@@ -11,6 +11,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from finsig.indicators import Signal
 
 MAX_BATCH_ROWS = 10_000
+# GET signals answers at most this many rows (a page); by default the last DEFAULT_SIGNAL_ROWS.
+MAX_SIGNAL_ROWS = 10_000
+DEFAULT_SIGNAL_ROWS = 1_000
 # A 422 lists at most this many problems, and counts the rest.
 MAX_PROBLEMS = 100
 # The accepted closes (docs/app.md): wider than any listed instrument's price in any currency unit,
@@ -91,7 +94,12 @@ class SignalsOut(BaseModel):
     long_window: int
     rsi_period: int
     volatility_window: int
-    rows: list[SignalOut]
+    limit: int
+    rows: list[SignalOut] = Field(max_length=MAX_SIGNAL_ROWS)
+    previous_end: dt.date | None = Field(
+        description="The date of the row before this page (pass it as `end` for the previous "
+        "page); null when the page starts with the series' first row."
+    )
 
 
 class Readiness(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, cast
 
@@ -13,8 +14,11 @@ from finsig import __version__, repository
 from finsig.metrics import CONTENT_TYPE
 from finsig.migrations import LATEST_VERSION
 from finsig.models import (
+    DEFAULT_SIGNAL_ROWS,
     MAX_PROBLEMS,
+    MAX_SIGNAL_ROWS,
     Detail,
+    IsoDate,
     SYMBOL_MAX_LENGTH,
     SYMBOL_PATTERN,
     IngestResult,
@@ -27,7 +31,7 @@ from finsig.models import (
 )
 from finsig.problems import duplicate_dates
 from finsig.runtime import Runtime
-from finsig.signals import PricePoint, SignalParams, compute_signals
+from finsig.signals import PricePoint, SignalParams, signal_page
 
 router = APIRouter()
 
@@ -109,7 +113,8 @@ async def ingest_prices(
 @router.get(
     "/v1/instruments/{symbol}/signals",
     response_model=SignalsOut,
-    responses={404: {"description": "unknown symbol"}, 422: {"model": ProblemReport}},
+    responses={404: {"model": Detail, "description": "unknown symbol"},
+               422: {"model": ProblemReport}},
 )
 async def get_signals(
     request: Request,
@@ -117,21 +122,32 @@ async def get_signals(
     short_window: Annotated[int, Query(ge=1, le=WINDOW_MAX)] = 20,
     long_window: Annotated[int, Query(ge=2, le=WINDOW_MAX)] = 50,
     volatility_window: Annotated[int, Query(ge=2, le=WINDOW_MAX)] = 20,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_SIGNAL_ROWS, description="Rows in the page (the last ones).")
+    ] = DEFAULT_SIGNAL_ROWS,
+    end: Annotated[
+        IsoDate | None, Query(description="The page's last date (YYYY-MM-DD); default: the latest.")
+    ] = None,
 ) -> SignalsOut | JSONResponse:
     if short_window >= long_window:
         problem = Problem(row=None, field="short_window", message="must be less than long_window")
         return invalid([problem])
-    async with _runtime(request).pool.connection() as conn:
-        prices = await repository.load_prices(conn, symbol)
-    if not prices:
-        return JSONResponse(status_code=404, content={"detail": f"unknown symbol {symbol}"})
     params = SignalParams(short_window, long_window, volatility_window)
-    rows = await run_in_threadpool(compute_signals, prices, params)
+    async with _runtime(request).pool.connection() as conn:
+        prices = await repository.load_recent_prices(
+            conn, symbol, end or dt.date.max, limit + params.warmup_rows
+        )
+        known = bool(prices) or await repository.instrument_exists(conn, symbol)
+    if not known:
+        return JSONResponse(status_code=404, content={"detail": f"unknown symbol {symbol}"})
+    page = await run_in_threadpool(signal_page, prices, params, limit)
     return SignalsOut(
         symbol=symbol,
         short_window=params.short_window,
         long_window=params.long_window,
         rsi_period=params.rsi_period,
         volatility_window=params.volatility_window,
-        rows=[SignalOut.model_validate(row, from_attributes=True) for row in rows],
+        limit=limit,
+        rows=[SignalOut.model_validate(row, from_attributes=True) for row in page.rows],
+        previous_end=page.previous_end,
     )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from finsig import repository
 from finsig.app import create_app
 from finsig.models import MAX_CLOSE, MIN_CLOSE
 from finsig.settings import Settings
+from finsig.signals import PricePoint, SignalParams, compute_signals
 from tests.support.app import wait_until
 from tests.support.postgres import PostgresServer
 from tests.support.price_batches import LARGEST_BATCH_BYTES, largest_valid_batch
@@ -21,8 +26,13 @@ pytestmark = [pytest.mark.docker, pytest.mark.timeout(180)]
 
 
 @pytest.fixture(scope="module")
-def client(postgres: PostgresServer) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=postgres.fresh_database()))) as test_client:
+def postgres_url(postgres: PostgresServer) -> str:
+    return postgres.fresh_database()
+
+
+@pytest.fixture(scope="module")
+def client(postgres_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=postgres_url))) as test_client:
         wait_until("/readyz 200", lambda: test_client.get("/readyz").status_code == 200, 30)
         yield test_client
 
@@ -84,6 +94,70 @@ def test_signal_windows_from_the_query(client: TestClient) -> None:
     assert [r["sma_long"] for r in rows] == [None, None, 2.0, 3.0]
 
 
+def test_signals_come_in_bounded_pages_with_the_whole_series_values(client: TestClient) -> None:
+    closes = [100.0 + 10 * math.sin(i / 7) + i / 100 for i in range(2_300)]
+    posted = daily_batch(date(2010, 1, 1), closes)
+    for start in range(0, len(posted), 1_000):
+        chunk = posted[start:start + 1_000]
+        assert client.post("/v1/instruments/PAGE/prices", json=chunk).status_code == 200
+    everything = compute_signals(
+        [PricePoint(date.fromisoformat(str(row["date"])), float(str(row["close"])))
+         for row in posted],
+        SignalParams(),
+    )
+
+    pages: list[dict[str, Any]] = []
+    params: dict[str, object] = {}
+    while True:
+        response = client.get("/v1/instruments/PAGE/signals", params=params)
+        assert response.status_code == 200
+        pages.append(response.json())
+        if pages[-1]["previous_end"] is None:
+            break
+        params = {"end": pages[-1]["previous_end"]}
+    assert [len(page["rows"]) for page in pages] == [1_000, 1_000, 300]
+    assert all(page["limit"] == 1_000 for page in pages)
+    rows = [row for page in reversed(pages) for row in page["rows"]]
+    assert [r["date"] for r in rows] == [str(row["date"]) for row in posted]
+    for got, want in zip(rows, everything):
+        assert (got["sma_short"], got["sma_long"]) == (want.sma_short, want.sma_long)
+        assert got["volatility"] == want.volatility and got["signal"] == want.signal.value
+        assert got["rsi"] == (None if want.rsi is None else pytest.approx(want.rsi, rel=1e-12))
+
+
+def test_a_page_of_chosen_size_up_to_a_chosen_date(client: TestClient) -> None:
+    client.post("/v1/instruments/PAGE2/prices", json=daily_batch(date(2024, 1, 1), [1.0] * 10))
+    body = client.get(
+        "/v1/instruments/PAGE2/signals", params={"end": "2024-01-05", "limit": 2}
+    ).json()
+    assert [r["date"] for r in body["rows"]] == ["2024-01-04", "2024-01-05"]
+    assert body["previous_end"] == "2024-01-03"
+    before = client.get("/v1/instruments/PAGE2/signals", params={"end": "2023-12-31"})
+    assert before.status_code == 200
+    assert (before.json()["rows"], before.json()["previous_end"]) == ([], None)
+
+
+def test_the_page_size_is_bounded(client: TestClient) -> None:
+    response = client.get("/v1/instruments/PAGE2/signals", params={"limit": 10_001})
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "limit"
+
+
+def test_the_series_is_read_in_bounded_slices(client: TestClient, postgres_url: str) -> None:
+    posted = daily_batch(date(2001, 1, 1), [float(i + 1) for i in range(3_000)])
+    assert client.post("/v1/instruments/SLICE/prices", json=posted).status_code == 200
+
+    async def slice_of(count: int) -> list[PricePoint]:
+        async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+            return await repository.load_recent_prices(conn, "SLICE", date(2006, 1, 1), count)
+
+    rows = asyncio.run(slice_of(1_500))
+    assert [row.date for row in rows] == [
+        date.fromisoformat(str(row["date"])) for row in posted[327:1_827]
+    ]
+    assert rows[-1] == PricePoint(date(2006, 1, 1), 1_827.0)
+
+
 def test_reingest_is_idempotent_and_updates_changed_rows(client: TestClient) -> None:
     batch = daily_batch(date(2023, 6, 1), [10.0, 11.0, 12.0])
     first = client.post("/v1/instruments/IDEM/prices", json=batch).json()
@@ -139,7 +213,7 @@ def test_a_full_batch_of_10000_rows(client: TestClient) -> None:
     response = client.post("/v1/instruments/BIG/prices", json=daily_batch(date(1990, 1, 1), closes))
     assert response.status_code == 200
     assert response.json()["inserted"] == 10_000
-    rows = client.get("/v1/instruments/BIG/signals").json()["rows"]
+    rows = client.get("/v1/instruments/BIG/signals", params={"limit": 10_000}).json()["rows"]
     assert len(rows) == 10_000 and rows[-1]["close"] == closes[-1]
 
 
