@@ -18,7 +18,7 @@ from finsig import __version__
 from finsig.body_limit import BodyLimitMiddleware, BodyTooLarge, body_too_large
 from finsig.metrics import Metrics
 from finsig.problems import duplicate_dates_in_body, problems_from_errors
-from finsig.routes import invalid, router
+from finsig.routes import invalid, router, unavailable
 from finsig.runtime import Runtime
 from finsig.settings import Settings
 
@@ -72,7 +72,17 @@ async def _validation_failed(request: Request, exc: Exception) -> JSONResponse:
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("database unavailable", extra={"error": str(exc), "path": request.url.path})
-    return JSONResponse(status_code=503, content={"detail": "database unavailable"})
+    return unavailable({"detail": "database unavailable"})
+
+
+async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
+    """A constraint the API does not check (one added in the database, say) refused the write:
+    the transaction was rolled back whole."""
+    assert isinstance(exc, psycopg.IntegrityError)  # nosec B101
+    constraint = exc.diag.constraint_name or exc.sqlstate or "unknown"
+    logger.warning("database refused a write", extra={"error": str(exc), "constraint": constraint})
+    detail = f"the database refused the batch ({constraint}); nothing was written"
+    return JSONResponse(status_code=409, content={"detail": detail})
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -92,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(psycopg.IntegrityError, _database_refused)
     app.add_exception_handler(BodyTooLarge, body_too_large)
     # Added last, so outermost: the metrics count the 413s too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -44,10 +44,27 @@ Symbol = Annotated[
     ),
 ]
 WINDOW_MAX = 1000
+# What a 503 asks a client to wait: about how long the pool takes to reconnect once the database
+# is back (docs/app.md).
+RETRY_AFTER_SECONDS = 2
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer"},
+    }
+}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": Detail, "description": "database unavailable", "headers": _RETRY_AFTER}
+}
 
 
 def _runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
+
+
+def unavailable(content: dict[str, Any]) -> JSONResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse(status_code=503, content=content, headers=headers)
 
 
 def invalid(problems: Sequence[Problem]) -> JSONResponse:
@@ -64,7 +81,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "not ready", "headers": _RETRY_AFTER}},
+)
 async def readyz(request: Request) -> JSONResponse:
     report = await _runtime(request).readiness()
     body = Readiness(
@@ -73,7 +94,9 @@ async def readyz(request: Request) -> JSONResponse:
         schema_version=report.schema_version,
         expected_schema_version=LATEST_VERSION,
     )
-    return JSONResponse(status_code=200 if report.ready else 503, content=body.model_dump())
+    if not report.ready:
+        return unavailable(body.model_dump())
+    return JSONResponse(status_code=200, content=body.model_dump())
 
 
 @router.get("/metrics")
@@ -85,9 +108,10 @@ async def metrics(request: Request) -> Response:
     "/v1/instruments/{symbol}/prices",
     response_model=IngestResult,
     responses={
+        409: {"model": Detail, "description": "the database refused the batch; nothing written"},
         413: {"model": Detail, "description": "the body is over FINSIG_MAX_BODY_BYTES"},
         422: {"model": ProblemReport},
-        503: {"description": "database unavailable"},
+        **UNAVAILABLE,
     },
 )
 async def ingest_prices(
@@ -113,8 +137,11 @@ async def ingest_prices(
 @router.get(
     "/v1/instruments/{symbol}/signals",
     response_model=SignalsOut,
-    responses={404: {"model": Detail, "description": "unknown symbol"},
-               422: {"model": ProblemReport}},
+    responses={
+        404: {"model": Detail, "description": "unknown symbol"},
+        422: {"model": ProblemReport},
+        **UNAVAILABLE,
+    },
 )
 async def get_signals(
     request: Request,

@@ -1,4 +1,7 @@
-"""The API against a real PostgreSQL: round trip, idempotence, atomic rejection, metrics."""
+"""The API against a real PostgreSQL: round trip, pages, idempotence, validation, metrics.
+
+A batch the database itself refuses midway (a rollback, not validation): test_db_refusal.py.
+"""
 
 from __future__ import annotations
 
@@ -173,7 +176,8 @@ def test_reingest_is_idempotent_and_updates_changed_rows(client: TestClient) -> 
     ]
 
 
-def test_an_invalid_batch_writes_nothing(client: TestClient, postgres: PostgresServer) -> None:
+def test_a_batch_refused_by_validation_writes_nothing(client: TestClient) -> None:
+    # Refused before the database is touched; test_db_refusal.py covers a rollback.
     batch = daily_batch(date(2024, 3, 1), [5.0, 6.0, 7.0])
     batch[2]["close"] = 0
     response = client.post("/v1/instruments/ATOM/prices", json=batch)

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from finsig.app import create_app
 from finsig.models import MAX_BATCH_ROWS, MAX_CLOSE, MAX_PROBLEMS, MIN_CLOSE
+from finsig.routes import RETRY_AFTER_SECONDS
 from finsig.settings import Settings
 from tests.support.app import free_port
 
@@ -31,6 +32,19 @@ def test_readyz_is_503_without_a_database(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+    assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
+
+
+def test_every_503_is_documented_with_retry_after(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, method in [
+        ("/readyz", "get"),
+        ("/v1/instruments/{symbol}/prices", "post"),
+        ("/v1/instruments/{symbol}/signals", "get"),
+    ]:
+        unavailable = paths[path][method]["responses"]["503"]
+        assert "Retry-After" in unavailable["headers"], path
+        assert unavailable["content"]["application/json"]["schema"], path
 
 
 def test_every_problem_is_listed_with_row_and_field(client: TestClient) -> None:
@@ -201,11 +215,13 @@ def test_signal_windows_are_validated(client: TestClient) -> None:
     assert response.json()["problems"][0]["field"] == "volatility_window"
 
 
-def test_database_down_means_503_not_500(client: TestClient) -> None:
+def test_database_down_means_503_with_retry_after_not_500(client: TestClient) -> None:
+    # GET signals too: tests/app/test_readiness_restart.py.
     row = {"date": "2024-01-02", "close": 1.0}
     response = client.post("/v1/instruments/ACME/prices", json=[row])
     assert response.status_code == 503
     assert response.json() == {"detail": "database unavailable"}
+    assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
 
 
 def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
