@@ -50,6 +50,11 @@ class PriceIn(BaseModel):
 PriceBatch = Annotated[list[PriceIn], Field(min_length=1, max_length=MAX_BATCH_ROWS)]
 
 
+class Health(BaseModel):
+    status: str
+    version: str
+
+
 class Detail(BaseModel):
     """The body of every error answer other than 422."""
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from finsig import __version__, repository
@@ -18,6 +18,7 @@ from finsig.models import (
     MAX_PROBLEMS,
     MAX_SIGNAL_ROWS,
     Detail,
+    Health,
     IsoDate,
     SYMBOL_MAX_LENGTH,
     SYMBOL_PATTERN,
@@ -58,6 +59,11 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _link(**parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to GET signals (schemathesis follows links in its stateful tests)."""
+    return {"operationId": "get_signals", "parameters": parameters}
+
+
 def _runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
@@ -76,13 +82,14 @@ def invalid(problems: Sequence[Problem]) -> JSONResponse:
     return JSONResponse(status_code=422, content=report.model_dump())
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
+@router.get("/healthz", operation_id="healthz")
+async def healthz() -> Health:
+    return Health(status="ok", version=__version__)
 
 
 @router.get(
     "/readyz",
+    operation_id="readyz",
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "not ready", "headers": _RETRY_AFTER}},
 )
@@ -99,15 +106,17 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(status_code=200, content=body.model_dump())
 
 
-@router.get("/metrics")
+@router.get("/metrics", operation_id="metrics", response_class=PlainTextResponse)
 async def metrics(request: Request) -> Response:
     return Response(_runtime(request).metrics.render(), media_type=CONTENT_TYPE)
 
 
 @router.post(
     "/v1/instruments/{symbol}/prices",
+    operation_id="ingest_prices",
     response_model=IngestResult,
     responses={
+        200: {"links": {"GetSignals": _link(symbol="$request.path.symbol")}},
         409: {"model": Detail, "description": "the database refused the batch; nothing written"},
         413: {"model": Detail, "description": "the body is over FINSIG_MAX_BODY_BYTES"},
         422: {"model": ProblemReport},
@@ -136,8 +145,16 @@ async def ingest_prices(
 
 @router.get(
     "/v1/instruments/{symbol}/signals",
+    operation_id="get_signals",
     response_model=SignalsOut,
     responses={
+        200: {
+            "links": {
+                "PreviousPage": _link(
+                    symbol="$request.path.symbol", end="$response.body#/previous_end"
+                )
+            }
+        },
         404: {"model": Detail, "description": "unknown symbol"},
         422: {"model": ProblemReport},
         **UNAVAILABLE,

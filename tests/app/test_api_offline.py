@@ -207,6 +207,32 @@ def test_invalid_json(client: TestClient) -> None:
     assert response.json()["problems"][0]["row"] is None
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(b'[{"date": "\xff"}]', "not UTF-8"), (b"[" * 100_000, "nested too deeply")],
+)
+def test_a_body_that_cannot_be_parsed_is_a_problem_not_a_400(
+    client: TestClient, body: bytes, reason: str
+) -> None:
+    headers = {"content-type": "application/json"}
+    response = client.post("/v1/instruments/ACME/prices", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {"row": None, "field": None, "message": f"body is not valid JSON: {reason}"}
+    ]
+
+
+def test_the_openapi_document_names_content_types_and_links(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert list(paths["/metrics"]["get"]["responses"]["200"]["content"]) == ["text/plain"]
+    posted = paths["/v1/instruments/{symbol}/prices"]["post"]["responses"]["200"]
+    assert posted["links"]["GetSignals"] == {
+        "operationId": "get_signals", "parameters": {"symbol": "$request.path.symbol"}
+    }
+    page = paths["/v1/instruments/{symbol}/signals"]["get"]["responses"]["200"]
+    assert page["links"]["PreviousPage"]["parameters"]["end"] == "$response.body#/previous_end"
+
+
 def test_signal_windows_are_validated(client: TestClient) -> None:
     response = client.get("/v1/instruments/ACME/signals", params={"short_window": 50})
     assert response.status_code == 422
