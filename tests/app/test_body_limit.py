@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from finsig.app import create_app
 from finsig.models import MAX_CLOSE, MIN_CLOSE
 from finsig.settings import DEFAULT_MAX_BODY_BYTES, Settings
-from tests.support.price_batches import LARGEST_BATCH_BYTES, LONGEST_CLOSE, largest_valid_batch
-from tests.support.app_processes import AppProcess, start_app
 from tests.support.app import free_port, wait_until
+from tests.support.app_processes import AppProcess, read_status_line, start_app
+from tests.support.price_batches import LARGEST_BATCH_BYTES, LONGEST_CLOSE, largest_valid_batch
 
 NO_DATABASE = f"postgresql://finsig:x@127.0.0.1:{free_port()}/finsig"
 PATH = "/v1/instruments/ACME/prices"
@@ -78,16 +78,6 @@ def test_the_413_answer_is_in_the_openapi_document(small_limit: TestClient) -> N
     assert "413" in post["post"]["responses"]
 
 
-def _status_line(sock: socket.socket) -> str:
-    received = b""
-    while b"\r\n" not in received:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        received += chunk
-    return received.split(b"\r\n", 1)[0].decode()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     """The real server (uvicorn), where a body arrives in pieces off a socket."""
@@ -108,7 +98,7 @@ def test_64_mib_declared_is_refused_before_it_is_sent(served: AppProcess) -> Non
     )
     with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
         sock.sendall(head.encode() + b"[" + b" " * 1000)  # 1 KB of the promised 64 MiB
-        assert _status_line(sock) == "HTTP/1.1 413 Request Entity Too Large"
+        assert read_status_line(sock) == "HTTP/1.1 413 Request Entity Too Large"
 
 
 @pytest.mark.timeout(60)
@@ -124,4 +114,4 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(served: AppProcess) 
         # 17 chunks of 64 KiB pass the 1 MiB default; the server answers without the rest.
         for _ in range(DEFAULT_MAX_BODY_BYTES // len(piece) + 1):
             sock.sendall(chunk)
-        assert _status_line(sock) == "HTTP/1.1 413 Request Entity Too Large"
+        assert read_status_line(sock) == "HTTP/1.1 413 Request Entity Too Large"
