@@ -159,6 +159,26 @@ def follow_readiness(probes: list[Probe], timeline: Timeline) -> Readiness:
 
 
 @dataclass(frozen=True)
+class AppLog:
+    lines_by_level: dict[str, int]
+    errors: list[str]  # ERROR and CRITICAL lines (an exception would be here), the first 20
+
+
+def read_app_log(lines: list[str]) -> AppLog:
+    levels: dict[str, int] = {}
+    errors: list[str] = []
+    for line in lines:
+        try:
+            level = str(json.loads(line).get("level", "?"))
+        except (ValueError, AttributeError):
+            level = "not JSON"
+        levels[level] = levels.get(level, 0) + 1
+        if level in ("ERROR", "CRITICAL", "not JSON") and len(errors) < 20:
+            errors.append(line[:500])
+    return AppLog(dict(sorted(levels.items())), errors)
+
+
+@dataclass(frozen=True)
 class Result:
     started: str
     seconds: float
@@ -168,7 +188,7 @@ class Result:
     writes: Writes
     outage: Outage
     readiness: Readiness
-    app_log_tail: list[str]
+    app_log: AppLog
 
 
 def failures(result: Result, leftovers: list[str]) -> list[str]:
@@ -183,6 +203,7 @@ def failures(result: Result, leftovers: list[str]) -> list[str]:
         "/readyz never ready again": readiness.ready_again_at is not None,
         "/readyz said ready during the outage": readiness.ready_answers_during_outage == 0,
         "/readyz answered not ready with other than 503": readiness.not_ready_answers_all_503,
+        f"the app logged {len(result.app_log.errors)} errors": not result.app_log.errors,
         f"left behind: {', '.join(leftovers)}": not leftovers,
     }
     return [message for message, ok in checks.items() if not ok]
@@ -243,7 +264,7 @@ def run(options: argparse.Namespace, stack: Stack) -> Result:
         writes=count_writes(answers, stored_rows(stack.database_url)),
         outage=measure_outage(answers),
         readiness=follow_readiness(probes, timeline),
-        app_log_tail=stack.app_logs(20).splitlines(),
+        app_log=read_app_log(stack.app_log()),
     )
 
 

@@ -121,8 +121,8 @@ class Stack:
     def start_postgres(self) -> None:
         self.postgres.start()  # the same container on the same volume: the data survives
 
-    def app_logs(self, tail: int = 50) -> str:
-        return str(self.app.logs(tail=tail).decode(errors="replace"))
+    def app_log(self) -> list[str]:
+        return str(self.app.logs().decode(errors="replace")).splitlines()
 
     def labelled(self) -> list[tuple[str, Any]]:
         """Everything that carries this run's label, in removal order (containers first)."""
