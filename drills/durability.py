@@ -219,7 +219,7 @@ def _git(*args: str) -> str:
 def machine(stack: Stack) -> dict[str, Any]:
     return {
         "commit": _git("rev-parse", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--", "src", "drills")),
+        "dirty": bool(_git("status", "--porcelain", "--", "src", "drills", ":!drills/results")),
         "host": platform.node(),
         "kernel": platform.release(),
         "cpus": len(os.sched_getaffinity(0)),
