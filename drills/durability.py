@@ -21,7 +21,7 @@ import json
 import os
 import platform
 import signal
-import subprocess  # nosec B404 - git, for the commit the run tested
+import subprocess  # nosec B404
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -210,7 +210,8 @@ def failures(result: Result, leftovers: list[str]) -> list[str]:
 
 
 def _git(*args: str) -> str:
-    result = subprocess.run(  # nosec B603 B607 - fixed argv
+    # git with a fixed argv, for the commit the run tested
+    result = subprocess.run(  # nosec B603 B607
         ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
     )
     return result.stdout.strip()

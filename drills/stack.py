@@ -18,7 +18,8 @@ import psycopg
 import requests
 
 USER = "finsig"
-PASSWORD = "finsig-drill"  # noqa: S105 - a throwaway database
+# A throwaway database that lives as long as the drill.
+PASSWORD = "finsig-drill"  # nosec B105
 DATABASE = "finsig"
 PGDATA = "/var/lib/postgresql/data"
 
