@@ -76,6 +76,8 @@ class Outage:
 
 @dataclass(frozen=True)
 class Readiness:
+    """Times are those of the answers."""
+
     probes: int
     not_ready_at: float | None
     ready_again_at: float | None

@@ -42,7 +42,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class Probe:
-    at: float
+    sent_at: float
+    at: float  # when the answer came: a probe may wait up to 2 s for the database
     status: int | None
     error: str | None
 
@@ -119,13 +120,13 @@ class Prober:
 
     def _probe(self) -> None:
         while not self.stopping.is_set():
-            at = self.clock.now()
+            sent = self.clock.now()
             try:
                 status: int | None = requests.get(self.url, timeout=5).status_code
                 error = None
             except requests.RequestException as exc:
                 status, error = None, type(exc).__name__
-            self.probes.append(Probe(at, status, error))
+            self.probes.append(Probe(sent, self.clock.now(), status, error))
             self.stopping.wait(self.interval)
 
     def stop(self) -> list[Probe]:
