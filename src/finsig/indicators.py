@@ -1,7 +1,9 @@
 """Technical indicators over a price series, row by row (calendar gaps do not matter).
 
 Each function returns one value per input row, None where the window is not yet full.
-docs/app.md states the formulas.
+docs/app.md states the formulas. Every result is finite for any positive finite closes, however
+extreme (subnormal to the largest float): sums that could overflow are scaled, ratios are taken as
+differences of logarithms. Closes that are not positive and finite are refused with ValueError.
 """
 
 from __future__ import annotations
@@ -28,12 +30,29 @@ def _require_window(window: int, minimum: int = 1) -> None:
         raise ValueError(f"window must be at least {minimum}, got {window}")
 
 
+def _require_prices(closes: Sequence[float]) -> None:
+    for index, close in enumerate(closes):
+        if not (close > 0 and math.isfinite(close)):
+            raise ValueError(f"closes must be positive finite numbers, row {index} is {close!r}")
+
+
+def _mean(values: Sequence[float]) -> float:
+    """The mean of finite values, also when their sum exceeds the largest float."""
+    try:
+        return math.fsum(values) / len(values)
+    except OverflowError:
+        # A power of two below 1/n: exact scaling, and the scaled sum stays below the largest float.
+        scale = 2.0 ** -len(values).bit_length()
+        return math.fsum(v * scale for v in values) / len(values) / scale
+
+
 def sma(closes: Sequence[float], window: int) -> list[float | None]:
     """Simple moving average of the last `window` closes."""
     _require_window(window)
+    _require_prices(closes)
     averages: list[float | None] = [None] * len(closes)
     for end in range(window, len(closes) + 1):
-        averages[end - 1] = math.fsum(closes[end - window:end]) / window
+        averages[end - 1] = _mean(closes[end - window:end])
     return averages
 
 
@@ -68,37 +87,50 @@ def crossover(short: Sequence[float | None], long: Sequence[float | None]) -> li
 
 
 def _rsi_value(avg_gain: float, avg_loss: float) -> float:
+    """100 − 100 / (1 + G/L), written as 100 / (1 + L/G): an overflowing L/G gives 0, not NaN."""
     if avg_loss == 0:
         return 100.0
-    return 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+    if avg_gain == 0:
+        return 0.0
+    return 100.0 / (1.0 + avg_loss / avg_gain)
+
+
+def _wilder(average: float, value: float, period: int) -> float:
+    """(average·(period−1) + value) / period, without the product that could overflow."""
+    return average + (value - average) / period
 
 
 def rsi(closes: Sequence[float], period: int = RSI_PERIOD) -> list[float | None]:
     """Wilder's RSI: simple means of the first `period` changes, then Wilder smoothing."""
     _require_window(period)
+    _require_prices(closes)
     result: list[float | None] = [None] * len(closes)
     if len(closes) <= period:
         return result
     changes = [closes[i] - closes[i - 1] for i in range(1, len(closes))]
     gains = [max(change, 0.0) for change in changes]
     losses = [max(-change, 0.0) for change in changes]
-    avg_gain = math.fsum(gains[:period]) / period
-    avg_loss = math.fsum(losses[:period]) / period
+    avg_gain = _mean(gains[:period])
+    avg_loss = _mean(losses[:period])
     result[period] = _rsi_value(avg_gain, avg_loss)
     for i in range(period, len(changes)):
-        avg_gain = (avg_gain * (period - 1) + gains[i]) / period
-        avg_loss = (avg_loss * (period - 1) + losses[i]) / period
+        avg_gain = _wilder(avg_gain, gains[i], period)
+        avg_loss = _wilder(avg_loss, losses[i], period)
         result[i + 1] = _rsi_value(avg_gain, avg_loss)
     return result
 
 
 def log_returns(closes: Sequence[float]) -> list[float]:
-    return [math.log(closes[i] / closes[i - 1]) for i in range(1, len(closes))]
+    """ln(c_i / c_{i−1}) as ln c_i − ln c_{i−1}: the ratio itself can overflow or reach 0."""
+    _require_prices(closes)
+    logs = [math.log(close) for close in closes]
+    return [logs[i] - logs[i - 1] for i in range(1, len(logs))]
 
 
 def _sample_stdev(values: Sequence[float]) -> float:
-    mean = math.fsum(values) / len(values)
-    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    mean = _mean(values)
+    deviations = [(v - mean) * (v - mean) for v in values]
+    return math.sqrt(_mean(deviations) * len(values) / (len(values) - 1))
 
 
 def volatility(closes: Sequence[float], window: int = 20) -> list[float | None]:

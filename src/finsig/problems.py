@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from finsig.models import Problem
+from finsig.models import MAX_BATCH_ROWS, Problem
 
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 
@@ -55,8 +55,9 @@ def duplicate_dates(dates: Sequence[object]) -> list[Problem]:
 
 def duplicate_dates_in_body(body: Any, problems: Sequence[Problem]) -> list[Problem]:
     """Duplicate dates of a batch that failed validation for other reasons, so that the 422
-    lists them too. Rows whose date is itself a problem are left out."""
-    if not isinstance(body, list):
+    lists them too. Rows whose date is itself a problem are left out, and so is a batch over the
+    row limit (its one problem is its length)."""
+    if not isinstance(body, list) or len(body) > MAX_BATCH_ROWS:
         return []
     bad_dates = {p.row for p in problems if p.field == "date"}
     dates: list[object] = [

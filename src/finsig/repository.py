@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,11 +54,21 @@ async def upsert_prices(
     return UpsertOutcome(inserted, updated, len(prices) - inserted - updated)
 
 
-async def load_prices(conn: AsyncConnection[TupleRow], symbol: str) -> list[PricePoint]:
+async def load_recent_prices(
+    conn: AsyncConnection[TupleRow], symbol: str, end: dt.date, count: int
+) -> list[PricePoint]:
+    """The last `count` rows dated `end` or before, ordered by date (a backward index scan)."""
     cur = await conn.execute(
-        "SELECT date, close FROM prices WHERE symbol = %s ORDER BY date", (symbol,)
+        "SELECT date, close FROM prices WHERE symbol = %s AND date <= %s"
+        " ORDER BY date DESC LIMIT %s",
+        (symbol, end, count),
     )
-    return [PricePoint(row[0], row[1]) for row in await cur.fetchall()]
+    return [PricePoint(row[0], row[1]) for row in reversed(await cur.fetchall())]
+
+
+async def instrument_exists(conn: AsyncConnection[TupleRow], symbol: str) -> bool:
+    cur = await conn.execute("SELECT 1 FROM instruments WHERE symbol = %s", (symbol,))
+    return await cur.fetchone() is not None
 
 
 async def schema_version(conn: AsyncConnection[TupleRow]) -> int:

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PORT = 8000
 DEFAULT_HOST = "127.0.0.1"
+# 1 MiB: above the largest valid batch in compact JSON (10,000 rows, 530,001 bytes; docs/app.md).
+DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 
 class SettingsError(ValueError):
@@ -27,6 +29,7 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def log_level_number(self) -> int:
@@ -40,6 +43,7 @@ class Settings:
             host=_host(env.get("FINSIG_HOST")),
             port=_port(env.get("FINSIG_PORT")),
             log_level=_log_level(env.get("FINSIG_LOG_LEVEL")),
+            max_body_bytes=_max_body_bytes(env.get("FINSIG_MAX_BODY_BYTES")),
         )
 
 
@@ -90,3 +94,16 @@ def _log_level(raw: str | None) -> str:
         choices = ", ".join(LOG_LEVELS)
         raise SettingsError("FINSIG_LOG_LEVEL", f"must be one of {choices}, got {raw!r}")
     return level
+
+
+def _max_body_bytes(raw: str | None) -> int:
+    name = "FINSIG_MAX_BODY_BYTES"
+    if raw is None or not raw.strip():
+        return DEFAULT_MAX_BODY_BYTES
+    try:
+        limit = int(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"must be an integer number of bytes, got {raw!r}") from None
+    if limit < 1:
+        raise SettingsError(name, f"must be at least 1, got {limit}")
+    return limit

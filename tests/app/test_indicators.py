@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import sys
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from finsig.indicators import Signal, crossover, log_returns, rsi, sma, volatility
+from finsig.signals import PricePoint, SignalParams, compute_signals
 
 BUY, SELL, HOLD = Signal.BUY, Signal.SELL, Signal.HOLD
 
@@ -186,3 +189,87 @@ def test_flat_series(price: float, rows: int) -> None:
     assert crossover(short, long) == [HOLD] * rows
     assert all(v is None or v == 100.0 for v in rsi(closes))  # no loss -> 100
     assert all(v is None or v == 0.0 for v in volatility(closes, 5))
+
+
+# --- extreme finite prices -------------------------------------------------------------------
+
+TINIEST = 5e-324  # the smallest positive (subnormal) float
+LARGEST = sys.float_info.max
+extreme_prices = st.one_of(
+    st.floats(min_value=TINIEST, max_value=LARGEST, allow_nan=False, allow_infinity=False),
+    st.sampled_from([TINIEST, sys.float_info.min, 1e-300, 1.0, 1e300, 1.7e308, LARGEST]),
+)
+extreme_series = st.lists(extreme_prices, min_size=0, max_size=60)
+ALTERNATING = [
+    [1e-300, 1e300] * 30,
+    [1.0, TINIEST] * 30,
+    [LARGEST, TINIEST] * 30,
+    [LARGEST] * 60,
+]
+
+
+def _all_finite(values: list[float | None]) -> bool:
+    return all(v is None or math.isfinite(v) for v in values)
+
+
+@pytest.mark.parametrize(
+    "closes", ALTERNATING, ids=["1e-300|1e300", "1|5e-324", "max|5e-324", "max"]
+)
+def test_indicators_of_extreme_alternating_closes_are_finite(closes: list[float]) -> None:
+    for window in (2, 3, 20):
+        assert _all_finite(sma(closes, window))
+        assert _all_finite(volatility(closes, window))
+        values = volatility(closes, window)
+        assert all(v is not None for v in values[window:])
+    assert _all_finite(rsi(closes))
+
+
+def test_volatility_of_1_and_5e_324_is_a_number_not_null() -> None:
+    values = volatility([1.0, TINIEST] * 11, window=20)
+    # ln(1 / 5e-324) = 744.44..., the returns alternate ±744.44: stdev = 744.44 * sqrt(20/19)
+    expected = (math.log(1.0) - math.log(TINIEST)) * math.sqrt(20 / 19) * math.sqrt(252)
+    assert values[20] == pytest.approx(expected, rel=1e-12)
+
+
+@given(extreme_series, st.integers(min_value=1, max_value=25))
+def test_sma_of_extreme_prices_is_finite_and_within_its_window(
+    closes: list[float], window: int
+) -> None:
+    for i, value in enumerate(sma(closes, window)):
+        if value is not None:
+            chunk = closes[i + 1 - window : i + 1]  # noqa: E203
+            assert math.isfinite(value)
+            assert min(chunk) * (1 - 1e-12) <= value <= max(chunk) * (1 + 1e-12)
+
+
+@given(extreme_series)
+def test_rsi_of_extreme_prices_is_between_0_and_100(closes: list[float]) -> None:
+    for value in rsi(closes):
+        assert value is None or 0.0 <= value <= 100.0
+
+
+@given(extreme_series, st.integers(min_value=2, max_value=25))
+def test_volatility_of_extreme_prices_is_finite_and_non_negative(
+    closes: list[float], window: int
+) -> None:
+    values = volatility(closes, window)
+    assert all(v is None or (math.isfinite(v) and v >= 0.0) for v in values)
+    assert all(v is not None for v in values[window:])
+
+
+@given(extreme_series, st.integers(min_value=2, max_value=20))
+def test_signal_rows_of_extreme_prices_are_finite(closes: list[float], long: int) -> None:
+    start = date(2000, 1, 1)
+    points = [PricePoint(start + timedelta(days=i), c) for i, c in enumerate(closes)]
+    params = SignalParams(short_window=1, long_window=long, volatility_window=long)
+    for row in compute_signals(points, params):
+        assert _all_finite([row.sma_short, row.sma_long, row.rsi, row.volatility])
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf, -math.inf])
+def test_indicators_refuse_a_price_that_is_not_positive_and_finite(bad: float) -> None:
+    closes = [1.0] * 30
+    closes[17] = bad
+    for indicator in (lambda: sma(closes, 3), lambda: rsi(closes), lambda: volatility(closes)):
+        with pytest.raises(ValueError, match="positive finite"):
+            indicator()

@@ -14,7 +14,7 @@ import requests
 
 from finsig.migrations import MIGRATIONS
 from tests.support.postgres import PostgresServer
-from tests.support.app_processes import AppProcess, start_app
+from tests.support.app_processes import AppProcess, read_status_line, start_app
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
 
@@ -54,16 +54,6 @@ def test_two_instances_start_together_and_stop_cleanly_on_sigterm(
             app.kill()
 
 
-def _read_status_line(sock: socket.socket) -> str:
-    received = b""
-    while b"\r\n" not in received:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        received += chunk
-    return received.split(b"\r\n", 1)[0].decode()
-
-
 def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
@@ -83,7 +73,7 @@ def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(
             with pytest.raises(requests.ConnectionError):
                 requests.get(f"{app.base_url}/healthz", timeout=3)
             sock.sendall(body[20:].encode())
-            assert _read_status_line(sock) == "HTTP/1.1 200 OK"
+            assert read_status_line(sock) == "HTTP/1.1 200 OK"
         assert app.process.wait(timeout=15) == 0, app.log.read_text()
     finally:
         app.kill()

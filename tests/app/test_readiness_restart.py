@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finsig.app import create_app
+from finsig.routes import RETRY_AFTER_SECONDS
 from finsig.settings import Settings
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.app import wait_until
@@ -35,7 +36,13 @@ def test_readyz_503_while_the_database_is_down_and_200_after(own_postgres: Postg
         wait_until("/readyz 503", lambda: client.get("/readyz").status_code == 503, 30)
         assert client.get("/readyz").json()["database"] == "unreachable"
         assert client.get("/healthz").status_code == 200
-        assert client.post("/v1/instruments/UPDN/prices", json=row).status_code == 503
+        for response in (
+            client.post("/v1/instruments/UPDN/prices", json=row),
+            client.get("/v1/instruments/UPDN/signals"),
+            client.get("/readyz"),
+        ):
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
 
         own_postgres.start_again()
         wait_until("/readyz 200 again", lambda: client.get("/readyz").status_code == 200, 90)

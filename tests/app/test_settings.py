@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from finsig.settings import Settings, SettingsError
+from finsig.settings import DEFAULT_MAX_BODY_BYTES, Settings, SettingsError
 
 URL = "postgresql://finsig:secret@db.example:5432/finsig"
 
@@ -14,6 +14,7 @@ URL = "postgresql://finsig:secret@db.example:5432/finsig"
 def test_defaults() -> None:
     settings = Settings.from_env({"FINSIG_DATABASE_URL": URL})
     assert settings == Settings(database_url=URL, host="127.0.0.1", port=8000, log_level="INFO")
+    assert settings.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 1_048_576
     assert settings.log_level_number == logging.INFO
 
 
@@ -24,9 +25,12 @@ def test_every_setting_is_read() -> None:
             "FINSIG_HOST": "0.0.0.0",  # nosec B104 - a value under test, not a bind
             "FINSIG_PORT": "9000",
             "FINSIG_LOG_LEVEL": "debug",
+            "FINSIG_MAX_BODY_BYTES": " 2000000 ",
         }
     )
-    assert settings == Settings("postgres://u@h/db", "0.0.0.0", 9000, "DEBUG")  # nosec B104
+    assert settings == Settings(
+        "postgres://u@h/db", "0.0.0.0", 9000, "DEBUG", max_body_bytes=2_000_000  # nosec B104
+    )
 
 
 @pytest.mark.parametrize(
@@ -42,6 +46,10 @@ def test_every_setting_is_read() -> None:
         ({"FINSIG_DATABASE_URL": URL, "FINSIG_PORT": "http"}, "FINSIG_PORT", "integer"),
         ({"FINSIG_DATABASE_URL": URL, "FINSIG_PORT": "70000"}, "FINSIG_PORT", "between"),
         ({"FINSIG_DATABASE_URL": URL, "FINSIG_LOG_LEVEL": "loud"}, "FINSIG_LOG_LEVEL", "one of"),
+        ({"FINSIG_DATABASE_URL": URL, "FINSIG_MAX_BODY_BYTES": "1MB"}, "FINSIG_MAX_BODY_BYTES",
+         "integer"),
+        ({"FINSIG_DATABASE_URL": URL, "FINSIG_MAX_BODY_BYTES": "0"}, "FINSIG_MAX_BODY_BYTES",
+         "at least 1"),
     ],
 )
 def test_invalid_settings_name_the_setting(env: dict[str, str], name: str, fragment: str) -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from finsig.indicators import Signal
-from finsig.signals import PricePoint, SignalParams, SignalRow, compute_signals
+from finsig.signals import (
+    RSI_WARMUP_ROWS,
+    PricePoint,
+    SignalPage,
+    SignalParams,
+    SignalRow,
+    compute_signals,
+    signal_page,
+)
 
 CLOSES = [10.0, 11.0, 12.0, 11.0, 10.0, 9.0, 10.0, 12.0, 13.0]
 
@@ -48,3 +56,22 @@ def test_gaps_in_dates_do_not_change_the_values() -> None:
 def test_default_params() -> None:
     assert SignalParams() == SignalParams(20, 50, 20, 14)
     assert compute_signals([], SignalParams()) == []
+
+
+def test_a_page_is_the_last_rows_and_names_the_date_before_it() -> None:
+    start = date(2024, 1, 1)
+    points = _points([start + timedelta(days=i) for i in range(len(CLOSES))])
+    params = SignalParams(short_window=2, long_window=3, volatility_window=2, rsi_period=3)
+    page = signal_page(points, params, 4)
+    assert page.rows == compute_signals(points, params)[-4:]
+    assert page.previous_end == points[-5].date
+    assert signal_page(points, params, len(CLOSES)).previous_end is None
+    assert signal_page(points, params, 100).rows == compute_signals(points, params)
+    assert signal_page([], params, 10) == SignalPage([], None)
+
+
+def test_the_warmup_covers_every_window_and_the_rsi_smoothing() -> None:
+    assert SignalParams().warmup_rows == RSI_WARMUP_ROWS == 500
+    assert SignalParams(short_window=5, long_window=1000).warmup_rows == 999
+    assert SignalParams(volatility_window=1000).warmup_rows == 1000
+    assert (13 / 14) ** RSI_WARMUP_ROWS < 1e-16

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess  # nosec B404 - tests start the app under test
 import sys
 from dataclasses import dataclass
@@ -54,3 +55,14 @@ def start_app(database_url: str, log: Path) -> AppProcess:
             [sys.executable, "-m", "finsig"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     return AppProcess(process, port, log)
+
+
+def read_status_line(sock: socket.socket) -> str:
+    """The first line of the answer on a raw connection, e.g. "HTTP/1.1 200 OK"."""
+    received = b""
+    while b"\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received.split(b"\r\n", 1)[0].decode()

@@ -1,0 +1,1 @@
+"""Reliability drills: standalone programs, outside `make test`, that keep raw JSON results."""
