@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
@@ -23,12 +23,21 @@ from testcontainers.core.network import Network
 
 from finsig_runner.containers import resources as docker_resources, reach
 from finsig_runner.containers.compose import ComposeProject, Condition, Service
-from finsig_runner.stages.staging.report import DeployReport
 from finsig_runner.containers.waits import HealthyOrExited, StackError, Stopped
 
 
 def resource_name(run_id: str, name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_.-]", "-", f"finsig-{run_id}-{name}").lower()
+
+
+class StackJournal(Protocol):
+    """Where the stack writes what it does (the staging stage's deploy report)."""
+
+    services: dict[str, dict[str, Any]]  # per service: image, container, start and ready times
+
+    def log(self, message: str) -> None: ...
+
+    def elapsed(self) -> float: ...
 
 
 @dataclass
@@ -47,7 +56,7 @@ class Running:
 
 class Stack:
     def __init__(self, client: Any, project: ComposeProject, run_id: str, labels: dict[str, str],
-                 report: DeployReport, start_timeout: float, stop: Callable[[], bool]) -> None:
+                 report: StackJournal, start_timeout: float, stop: Callable[[], bool]) -> None:
         self.client = client
         self.project = project
         self.run_id = run_id
