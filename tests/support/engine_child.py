@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     engine = Engine({"staging": SoloStaging()}, workspace, config, run_id=run_id)
     outcome = engine.run(Plan(stages=("staging",), external=(), partial=True))
     result = outcome.results["staging"]
-    print(f"OUTCOME {outcome.status} {result.status.value} {result.reason}", flush=True)
+    print(f"OUTCOME {outcome.status.value} {result.status.value} {result.reason}", flush=True)
     return outcome.exit_code
 
 

@@ -24,6 +24,8 @@ from finsig_runner.core.model import (
     Status,
 )
 from finsig_runner.evidence.earlier_run import EarlierRun
+from finsig_runner.evidence.seal import Leftovers, seal
+from finsig_runner.evidence.trust import Trust
 from finsig_runner.engine.plan import build_plan
 from finsig_runner.stages.registry import build_registry
 from finsig_runner.stages.validate.stage import ValidateStage
@@ -46,6 +48,7 @@ class Fake:
     uses_project_env: bool = False
     summary: dict[str, object] = field(default_factory=dict)
     fragments: tuple[ReportFragment, ...] = ()
+    runs_project_code: bool = False
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs()
@@ -102,17 +105,41 @@ def workspace(root: Path) -> Path:
 
 
 def run(root: Path, fakes: Sequence[Fake], config: RunnerConfig, only: Sequence[str] = (),
-        from_dir: Path | None = None) -> RunOutcome:
+        from_dir: Path | None = None, trust: Trust | None = None) -> RunOutcome:
+    """The real engine over fake stages; then, when the config expects a signer whose key this
+    module made (config(key)), the real sealer signs the finished run, as `finsig-runner seal`."""
     validate = ValidateStage.after(fakes)
     validate = replace(validate, make_sboms=fake_sboms)
     reg = build_registry([*fakes, validate])
     plan = build_plan(reg, (), only, from_dir)
+    earlier = None
+    if from_dir is not None:
+        earlier = EarlierRun.open(from_dir.resolve(), trust or Trust(allow_unsigned=True))
     engine = Engine(reg, root, config, jobs=2, handle_signals=False,
-                    prepare_env=lambda ctx: root / "venv" / "bin",
-                    earlier=EarlierRun.open(from_dir.resolve()) if from_dir else None)
-    return engine.run(plan)
+                    prepare_env=lambda ctx: root / "venv" / "bin", earlier=earlier)
+    outcome = engine.run(plan)
+    seal_if_expected(root, config)
+    return outcome
+
+
+_KEYS: dict[str, Path] = {}  # fingerprint -> private key file, for the keys config() was given
+
+
+def seal_if_expected(root: Path, config: RunnerConfig) -> None:
+    key = _KEYS.get(config.expected_signer)
+    if key is not None and (root / "artifacts" / "artifact-validation.json").is_file():
+        seal(root, key, Leftovers())
 
 
 def config(key: Path | None = None, **overrides: object) -> RunnerConfig:
-    base = RunnerConfig(signing_key=str(key) if key else "", sbom=True)
+    """A run config; with a private key, that key's fingerprint is the expected signer."""
+    expected = ""
+    if key is not None:
+        expected = signing.fingerprint(signing.load_private_key(key))
+        _KEYS[expected] = key
+    base = RunnerConfig(expected_signer=expected, sbom=True)
     return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def trust(*keys: signing.KeyPairFiles, allow_unsigned: bool = False) -> Trust:
+    return Trust(tuple(str(k.public) for k in keys), allow_unsigned)

@@ -21,6 +21,7 @@ from finsig_runner.core.model import (
 from finsig_runner.engine.outcome import RunOutcome
 from finsig_runner.engine.run import Engine
 from finsig_runner.evidence.earlier_run import EarlierRun
+from finsig_runner.evidence.trust import Trust
 from finsig_runner.engine.plan import build_plan
 from finsig_runner.stages.registry import build_registry
 
@@ -54,6 +55,7 @@ class FakeStage:
     recorder: Recorder | None = None
     seen: list[StageContext] = field(default_factory=list)
     fragments: tuple[ReportFragment, ...] = ()
+    runs_project_code: bool = False
     sealed: list[str] = field(default_factory=list)
 
     def seal(self, ctx: StageContext) -> None:
@@ -113,7 +115,8 @@ def run(
         config or RunnerConfig(),
         jobs=jobs,
         prepare_env=prepare_env or fake_env(workspace / "venv" / "bin"),
-        earlier=EarlierRun.open(from_dir.resolve()) if from_dir else None,
+        earlier=(EarlierRun.open(from_dir.resolve(), Trust(allow_unsigned=True))
+                 if from_dir else None),
         handle_signals=False,
     )
     return engine.run(plan)

@@ -100,7 +100,8 @@ def write(root: Path) -> Path:
         "runner": {"version": "0.1.0", "image_id": None},
         "source": {"commit": HOSTILE, "dirty": True},
         "verdict": {"failures": [{"id": "tests.pass", "status": "FAILED", "reason": HOSTILE}]},
-        "signing": {"signed": False, "keyid": None, "reason": "no signing_key configured"},
+        "signing": {"expected_signer": None, "reason": "no expected_signer configured",
+                    "allow_unsigned_jobs": False},
         "event_log": {"path": "artifacts/ci_cd_events.log", "lines": 3, "chain_hash": "00" * 32},
         "files": [{"path": p, "size": 1, "sha256": "11" * 32} for p in (
             "reports/flake8-report.json", f"reports/{HOSTILE}.json", "javascript:alert(1)",

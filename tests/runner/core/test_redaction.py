@@ -57,6 +57,7 @@ class Chatty:
     leak_raw: bool = False
     raw_reason: bool = False
     fragments: tuple[ReportFragment, ...] = ()
+    runs_project_code: bool = False
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs()
@@ -78,7 +79,7 @@ class Chatty:
 def _run(root: Path, leak: bool) -> None:
     fakes = [f for f in es.stages() if f.name != "lint"]
     out = es.run(root, [*fakes, Chatty(leak_raw=leak)],  # type: ignore[list-item]
-                 es.config(secret_env=("FINSIG_CANARY",)))
+                 es.config(secret_env=("FINSIG_CANARY",), tool_env=("FINSIG_CANARY",)))
     assert out.results["lint"].status is Status.PASSED
 
 
@@ -130,3 +131,61 @@ def test_the_console_lines_carry_no_secret(tmp_path: Path, monkeypatch: pytest.M
     printed = capsys.readouterr()
     assert CANARY not in printed.out + printed.err
     assert "[redacted:FINSIG_CANARY]" in printed.out
+
+
+HARD = 'c4n"ary\\\\ä/€ \'x-7f3e'  # quotes, backslashes, non-ASCII and a slash
+
+
+@pytest.mark.parametrize("form", ["raw", "json", "json-ascii", "url", "url-plus", "b64-0",
+                                  "b64-1", "b64-2", "urlsafe-b64-1"])
+def test_every_encoded_form_of_a_secret_is_redacted(form: str) -> None:
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    raw = HARD.encode()
+    encoded = {
+        "raw": HARD, "json": json.dumps(HARD, ensure_ascii=False)[1:-1],
+        "json-ascii": json.dumps(HARD)[1:-1], "url": quote(HARD, safe=""),
+        "url-plus": quote_plus(HARD),
+        "b64-0": base64.b64encode(raw).decode(), "b64-1": base64.b64encode(b"x" + raw).decode(),
+        "b64-2": base64.b64encode(b"xy" + raw).decode(),
+        "urlsafe-b64-1": base64.urlsafe_b64encode(b"x" + raw).decode(),
+    }[form]
+    redactor = Redactor({"TOKEN": HARD})
+    text = f"before {encoded} after"
+    assert "[redacted:TOKEN]" in redactor.text(text)
+    assert redactor.find(text.encode()) == {"TOKEN"}
+
+
+def test_a_secret_split_between_two_writes_is_still_caught(tmp_path: Path) -> None:
+    from finsig_runner.core.redaction import RedactingStream
+
+    redactor = Redactor({"TOKEN": HARD})
+    data = f"line one\nthe value {HARD} ends here\n".encode()
+    for cut in range(1, len(data)):
+        sink = (tmp_path / f"log{cut}").open("wb")
+        stream = RedactingStream(sink, redactor)
+        stream.write(data[:cut])
+        stream.write(data[cut:])
+        stream.close()
+        written = (tmp_path / f"log{cut}").read_bytes()
+        assert HARD.encode() not in written and b"[redacted:TOKEN]" in written, cut
+
+
+def test_a_tool_never_sees_a_variable_outside_the_allow_list(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from finsig_runner.core.config import RunnerConfig
+    from finsig_runner.core.context import StageContext
+
+    monkeypatch.setenv("FINSIG_CANARY", CANARY)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "x" * 36)
+    (tmp_path / "reports").mkdir()
+    ctx = StageContext.create(tmp_path, RunnerConfig(), "lint", "run-1")
+    probe = [sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"]
+    done = ctx.run_tool(probe)
+    seen = json.loads(done.output)
+    assert "FINSIG_CANARY" not in seen and "GITHUB_TOKEN" not in seen
+    assert seen["FINSIG_RUNNER_RUN"] == "run-1" and seen["FINSIG_RUNNER_STAGE"] == "run-1/lint"
+    opted = StageContext.create(tmp_path, RunnerConfig(tool_env=("FINSIG_CANARY",)), "lint", "r")
+    probe = [sys.executable, "-c", "import os; print(os.environ['FINSIG_CANARY'])"]
+    assert CANARY in opted.run_tool(probe).output  # a name the project adds does pass

@@ -52,9 +52,9 @@ def test_dry_run_plan_names_only_the_prerequisites_an_always_stage_waits_for() -
     assert "  image after build" in lines
 
 
-def test_only_takes_exactly_the_named_and_lists_external_prerequisites() -> None:
+def test_only_takes_the_named_and_validate_and_lists_external_prerequisites() -> None:
     plan = build_plan(registry(*_graph().values()), only=["staging"], from_dir=Path("/x"))
-    assert plan.stages == ("staging",)
+    assert plan.stages == ("staging", "validate")  # the always-run stage joins every plan
     assert plan.external == ("monitoring", "image")
     assert plan.partial and plan.mode == "only"
 

@@ -29,7 +29,7 @@ def test_verify_names_the_first_failure(signed: Evidence, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     other = es.make_key(tmp_path / "other")
     assert main(["verify", str(signed.root), "--pubkey", str(other.public)]) == 1
-    assert "verify: FAILED at signature (document)" in capsys.readouterr().out
+    assert "verify: FAILED at signer: the document expects signer" in capsys.readouterr().out
     assert main(["verify", str(signed.root), "--pubkey", other.fingerprint]) == 2  # no such key
 
 
@@ -45,11 +45,11 @@ def test_unsigned_evidence_fails_with_require_signature_or_a_key(
     root = es.workspace(tmp_path / "ws")
     es.run(root, es.stages(), es.config())
     assert main(["verify", str(root)]) == 0
-    assert "UNSIGNED" in capsys.readouterr().out
+    assert "not sealed" in capsys.readouterr().out
     assert main(["verify", str(root), "--require-signature"]) == 1
     keys = signing.write_keypair(tmp_path / "keys")
     assert main(["verify", str(root), "--pubkey", str(keys.public)]) == 1
-    assert "UNSIGNED" in capsys.readouterr().out
+    assert "not sealed" in capsys.readouterr().out
 
 
 def test_validate_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,11 +62,12 @@ def test_validate_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         jobs.append(root)
     shutil.rmtree(tmp_path / "ci" / "requirements", ignore_errors=True)
     code = main(["validate", "--workspace", str(tmp_path / "ci"), "--merge", *map(str, jobs),
-                 "--set", f"signing_key={keys.private}"])
+                 "--pubkey", str(keys.public), "--set", f"expected_signer={keys.fingerprint}"])
     out = capsys.readouterr().out
     # the registry's real stages (typing, ...) were in no job: their checks are MISSING
-    assert code == 1 and "validate: FAILED over 2 job(s), signed" in out
+    assert code == 1 and "validate: FAILED over 2 job(s); seal it with the key" in out
     assert "required typing." in out
+    assert main(["seal", str(tmp_path / "ci"), "--key", str(keys.private)]) == 0
     assert main(["verify", str(tmp_path / "ci"), "--pubkey", keys.fingerprint]) == 1
     out = capsys.readouterr().out
     assert "files ....................... OK" in out  # the evidence itself is intact

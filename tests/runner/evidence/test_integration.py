@@ -55,13 +55,16 @@ def test_full_run_signed_then_verified(project: Path, tmp_path: Path) -> None:
     vulndb = make_vulndb(tmp_path / "vulndb")
     done = _cli("run", "--workspace", str(project), "--jobs", "2",
                 "--set", f"wheelhouse={WHEELHOUSE}", "--set", f"vulndb={vulndb}",
-                "--set", f"signing_key={keys.private}", "--set", "require_signature=true",
+                "--set", f"expected_signer={keys.public}",
                 "--set", f"allow_skipped={json.dumps(NO_DOCKER_STAGES)}",
-                "--set", 'secret_env=["FINSIG_CANARY"]', "--set", 'pytest_args=["-s"]',
-                cwd=project)
+                "--set", 'secret_env=["FINSIG_CANARY"]', "--set", 'tool_env=["FINSIG_CANARY"]',
+                "--set", 'pytest_args=["-s"]', cwd=project)
     doc = json.loads((project / "artifacts" / "artifact-validation.json").read_text())
     assert done.returncode == 0, (done.stdout[-3000:], doc["verdict"])
-    assert doc["status"] == "PASSED" and doc["signing"]["signed"]
+    assert doc["status"] == "PASSED" and doc["signing"]["expected_signer"] == keys.fingerprint
+    assert set(doc["socket_exposed"]) <= {"tests", "typing", "build"}
+    sealed = _cli("seal", str(project), "--key", str(keys.private), cwd=tmp_path)
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
     assert doc["vulnerability_database"]["source_date"] == "2024-10-10"
     assert doc["source"]["dirty"] is False and doc["source"]["commit"]
     ran = {s["name"]: s["status"] for s in doc["stages"]}
@@ -71,8 +74,8 @@ def test_full_run_signed_then_verified(project: Path, tmp_path: Path) -> None:
         bom = json.loads((project / rel).read_text())
         assert bom["bomFormat"] == "CycloneDX" and "serialNumber" not in bom
     prov = doc["provenance"]
-    assert prov["signed"] and prov["subjects"] == ["artifacts/demo-0.1.0-py3-none-any.whl",
-                                                   "artifacts/demo-0.1.0.tar.gz"]
+    assert prov["envelope"] and prov["subjects"] == ["artifacts/demo-0.1.0-py3-none-any.whl",
+                                                     "artifacts/demo-0.1.0.tar.gz"]
     assert "the secret is [redacted:FINSIG_CANARY]" in (
         project / "reports" / "logs" / "tests.log").read_text()
     holding = [p for sub in ("reports", "artifacts") for p in (project / sub).rglob("*")

@@ -12,7 +12,7 @@ import pytest
 from finsig_runner.core import signing
 from finsig_runner.core.errors import EvidenceError, UsageError
 from finsig_runner.evidence.merge import merge
-from finsig_runner.evidence.verify import verify_dir
+from finsig_runner.evidence.verify import verify_evidence
 from finsig_runner.core.model import Status
 
 from tests.support import evidence_set as es
@@ -52,13 +52,14 @@ def test_a_partial_run_has_no_verdict_and_imports_nothing(tmp_path: Path,
     assert [s["name"] for s in doc["stages"]] == ["tests", "lint"]
     events = [json.loads(x) for x in (one / "artifacts" / "ci_cd_events.log").read_text().split()]
     assert not [e for e in events if e["event"] == "import"]  # validate waits, imports nothing
-    assert verify_dir(one, signing.load_public_key(keys.public), True).failure is None
+    trusted = signing.load_public_key(keys.public)
+    assert verify_evidence(one, trusted, allow_partial=True).failure is None
 
 
 def test_merge_of_two_partial_runs_gives_one_verdict(tmp_path: Path,
                                                      keys: signing.KeyPairFiles) -> None:
     one, two = _jobs(tmp_path, keys.private)
-    written = merge(tmp_path, [one, two], es.config(keys.private), DECLARED)
+    written = _merge(tmp_path, [one, two], keys)
     assert written.errors == ()
     doc = _doc(tmp_path)
     assert doc["kind"] == "merge" and doc["status"] == "PASSED" and doc["partial"] is False
@@ -68,9 +69,18 @@ def test_merge_of_two_partial_runs_gives_one_verdict(tmp_path: Path,
         assert job["event_log"]["chain_hash"] == _seal(root)
     assert doc["provenance"]["subjects"] == ["jobs/two/artifacts/demo-0.1.0-py3-none-any.whl",
                                              "jobs/two/artifacts/demo-0.1.0.tar.gz"]
-    report = verify_dir(tmp_path, signing.load_public_key(keys.public), True)
+    report = verify_evidence(tmp_path, signing.load_public_key(keys.public), True)
     assert report.failure is None, report.lines
     assert {line.name for line in report.lines} >= {"job " + j["run_id"] for j in doc["jobs"]}
+
+
+def _merge(workspace: Path, jobs: list[Path], keys: signing.KeyPairFiles,
+           declared: dict[str, tuple[str, ...]] = DECLARED) -> Any:
+    """As CI does: merge the sealed jobs with the trusted key, then seal the merge."""
+    config = es.config(keys.private)
+    written = merge(workspace, jobs, config, declared, es.trust(keys))
+    es.seal_if_expected(workspace, config)
+    return written
 
 
 def _seal(root: Path) -> str:
@@ -82,7 +92,7 @@ def _seal(root: Path) -> str:
 def test_merge_verdict_fails_on_a_failed_check_in_any_job(tmp_path: Path,
                                                           keys: signing.KeyPairFiles) -> None:
     one, two = _jobs(tmp_path, keys.private, coverage=Status.FAILED, tests=Status.FAILED)
-    merge(tmp_path, [one, two], es.config(keys.private), DECLARED)
+    _merge(tmp_path, [one, two], keys)
     doc = _doc(tmp_path)
     assert doc["status"] == "FAILED"
     assert [f["id"] for f in doc["verdict"]["failures"]] == ["tests.coverage"]
@@ -91,7 +101,7 @@ def test_merge_verdict_fails_on_a_failed_check_in_any_job(tmp_path: Path,
 def test_merge_of_one_job_misses_the_other_stages(tmp_path: Path,
                                                   keys: signing.KeyPairFiles) -> None:
     one, _ = _jobs(tmp_path, keys.private)
-    merge(tmp_path, [one], es.config(keys.private), DECLARED)
+    _merge(tmp_path, [one], keys)
     failures = _doc(tmp_path)["verdict"]["failures"]
     assert {f["status"] for f in failures} == {"MISSING"}
     assert {f["id"].split(".")[0] for f in failures} == {"security", "build"}
@@ -113,7 +123,7 @@ def test_merge_refuses_a_tampered_job(tmp_path: Path, keys: signing.KeyPairFiles
         result = two / "reports" / "stages" / "build.json"
         result.write_text(result.read_text().replace('"PASSED"', '"FAILED"', 1))
     with pytest.raises(EvidenceError, match="refused"):
-        merge(tmp_path, [one, two], es.config(keys.private), DECLARED)
+        _merge(tmp_path, [one, two], keys)
     assert not (tmp_path / "artifacts" / "artifact-validation.json").exists()
 
 
@@ -121,20 +131,21 @@ def test_merge_refuses_a_stage_run_twice_and_a_job_outside(tmp_path: Path,
                                                            keys: signing.KeyPairFiles) -> None:
     one, _ = _jobs(tmp_path, keys.private)
     with pytest.raises(UsageError, match="two jobs"):
-        merge(tmp_path, [one, one], es.config(keys.private), DECLARED)
+        _merge(tmp_path, [one, one], keys)
     (tmp_path / "other").mkdir()
     with pytest.raises(UsageError, match="inside the workspace"):
-        merge(tmp_path / "other", [one], es.config(keys.private), DECLARED)
+        _merge(tmp_path / "other", [one], keys)
 
 
 def test_forty_single_byte_changes_in_merged_evidence_are_all_caught(
         tmp_path: Path, keys: signing.KeyPairFiles) -> None:
     one, two = _jobs(tmp_path, keys.private)
-    merge(tmp_path, [one, two], es.config(keys.private), DECLARED)
+    _merge(tmp_path, [one, two], keys)
     trusted = signing.load_public_key(keys.public)
-    assert verify_dir(tmp_path, trusted, True).failure is None
+    assert verify_evidence(tmp_path, trusted).failure is None
     files = sorted(p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_size
-                   and "keys" not in p.parts and "requirements" not in p.parts)
+                   and "keys" not in p.parts and "requirements" not in p.parts
+                   and p.name != "finsig-signing.pub")  # beside the evidence, never trusted
     rng = random.Random(8)
     missed = []
     for _ in range(40):
@@ -145,16 +156,83 @@ def test_forty_single_byte_changes_in_merged_evidence_are_all_caught(
         changed[offset] ^= rng.randrange(1, 256)
         path.write_bytes(bytes(changed))
         try:
-            if verify_dir(tmp_path, trusted, True).failure is None:
+            if verify_evidence(tmp_path, trusted).failure is None:
                 missed.append(f"{path.relative_to(tmp_path)}@{offset}")
         finally:
             path.write_bytes(original)
     assert missed == []
 
 
-def test_an_unsigned_merge_of_jobs_without_validate(tmp_path: Path) -> None:
-    """As the CI workflows do it: `run --only X` jobs (no validate), merged without a key; a
-    stage imported with --from is counted once, in the job that ran it."""
+def _rechain(log: Path, edit: Any) -> None:
+    """Rewrite a log's records and recompute its whole chain, as a forger without a key can."""
+    from finsig_runner.core.events import GENESIS, encode, line_hash
+
+    prev, out = GENESIS, []
+    for raw in log.read_bytes().split(b"\n")[:-1]:
+        record = edit(json.loads(raw))
+        if record is None:
+            continue
+        record.update(prev=prev, seq=len(out) + 1)
+        line = encode(record)
+        out.append(line)
+        prev = line_hash(line)
+    log.write_bytes(b"\n".join(out) + b"\n")
+
+
+def _forge(job: Path) -> None:
+    """The reproduced attack: a FAILED tests job made PASSED, its chain recomputed, its own
+    document and seal deleted."""
+    from finsig_runner.core.hashing import sha256_file
+
+    result = job / "reports" / "stages" / "tests.json"
+    data = json.loads(result.read_text())
+    data["status"] = "PASSED"
+    data["checks"] = [{**c, "status": "PASSED"} for c in data["checks"]]
+    result.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    digest = sha256_file(result)
+
+    gone = ("artifact-validation.json", "artifact-validation.json.dsse", "event-log-seal.json",
+            "event-log-seal.json.dsse")
+
+    def edit(record: dict[str, Any]) -> dict[str, Any] | None:
+        if str(record.get("path", "")).rsplit("/", 1)[-1] in gone:
+            return None
+        if record.get("stage") == "tests" and record["event"] == "stage_end":
+            record.update(status="PASSED", checks={k: "PASSED" for k in record["checks"]})
+        if record.get("path") == "reports/stages/tests.json":
+            record.update(sha256=digest, size=result.stat().st_size)
+        return record
+
+    _rechain(job / "artifacts" / "ci_cd_events.log", edit)
+    for name in gone:
+        (job / "artifacts" / name).unlink(missing_ok=True)
+
+
+def test_a_rechained_forged_job_is_refused(tmp_path: Path, keys: signing.KeyPairFiles) -> None:
+    one, two = _jobs(tmp_path, keys.private, coverage=Status.FAILED, tests=Status.FAILED)
+    _forge(one)
+    with pytest.raises(EvidenceError, match="refused: not sealed by a trusted key"):
+        _merge(tmp_path, [one, two], keys)
+    assert not (tmp_path / "artifacts").exists()
+    # only by explicit request, and then the merged document says so
+    written = merge(tmp_path, [one, two], es.config(keys.private), DECLARED,
+                    es.trust(keys, allow_unsigned=True))
+    assert written.document["signing"]["allow_unsigned_jobs"] is True
+    assert [j["signed_by"] for j in written.document["jobs"]] == [None, keys.fingerprint]
+
+
+def test_merge_without_a_trusted_key_refuses(tmp_path: Path, keys: signing.KeyPairFiles) -> None:
+    one, two = _jobs(tmp_path, keys.private)
+    with pytest.raises(EvidenceError, match="no trusted key given"):
+        merge(tmp_path, [one, two], es.config(), DECLARED, es.trust())
+    other = es.make_key(tmp_path / "other")
+    with pytest.raises(EvidenceError, match="not sealed by a trusted key"):
+        merge(tmp_path, [one, two], es.config(), DECLARED, es.trust(other))
+
+
+def test_an_unsigned_merge_by_request(tmp_path: Path) -> None:
+    """Local use: unsigned jobs merged with --allow-unsigned (recorded); a stage imported with
+    --from is counted once, in the job that ran it."""
     fakes = es.stages()
     build_job = es.workspace(tmp_path / "evidence" / "build")
     es.run(build_job, fakes, es.config(), only=["build"])
@@ -164,13 +242,15 @@ def test_an_unsigned_merge_of_jobs_without_validate(tmp_path: Path) -> None:
                  only=["tests", "lint", "security", "image"], from_dir=build_job)
     assert out.results["image"].status is Status.PASSED
     declared = {**DECLARED, "image": ("image.build",)}
-    written = merge(tmp_path, [build_job, later], es.config(), declared)
+    written = merge(tmp_path, [build_job, later], es.config(), declared,
+                    es.trust(allow_unsigned=True))
     doc = written.document
     assert written.errors == () and doc["status"] == "PASSED", doc["verdict"]
-    assert doc["signing"]["signed"] is False and doc["provenance"]["path"].endswith(".json")
+    assert doc["signing"]["allow_unsigned_jobs"] is True
+    assert [j["signed_by"] for j in doc["jobs"]] == [None, None]
     owners = {s["name"]: s["run_id"] for s in doc["stages"]}
     assert owners["build"] == doc["jobs"][0]["run_id"]
     stmt = json.loads((tmp_path / "artifacts" / "provenance.intoto.json").read_text())
     names = [s["name"] for s in stmt["subject"]]
     assert names == ["demo-0.1.0-py3-none-any.whl", "demo-0.1.0.tar.gz"]
-    assert verify_dir(tmp_path, None).failure is None
+    assert verify_evidence(tmp_path, None).failure is None

@@ -80,17 +80,20 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ren
     roots = {name: _project(base / name, name == "failed") for name in ("passed", "failed")}
     runs = {name: _cli("run", "--workspace", str(root), "--jobs", "2",
                        "--set", f"wheelhouse={WHEELHOUSE}", "--set", f"vulndb={vulndb}",
-                       "--set", f"signing_key={keys.private}", "--set", "sbom=false",
+                       "--set", f"expected_signer={keys.public}", "--set", "sbom=false",
                        "--set", 'allow_skipped=["image.*", "monitoring.*", "staging.*"]')
             for name, root in roots.items()}  # both at once: most of their time is waiting
     out: dict[str, Rendered] = {}
     try:
         for name, proc in runs.items():
             run_output = proc.communicate(timeout=300)[0]
+            sealed = _cli("seal", str(roots[name]), "--key", str(keys.private))
+            run_output += sealed.communicate(timeout=120)[0]
             report = _cli("report", str(roots[name]), "--pubkey", str(keys.public))
             output = report.communicate(timeout=120)[0]
-            out[name] = Rendered(roots[name] / "reports" / "index.html", proc.returncode,
-                                 report.returncode, run_output[-3000:] + output)
+            # the run wrote its own page (under the seal); the verified one goes beside it
+            out[name] = Rendered(roots[name] / "reports" / "index.rendered.html",
+                                 proc.returncode, report.returncode, run_output[-3000:] + output)
     finally:
         for proc in runs.values():  # a failed or interrupted fixture: the runner ends its run
             if proc.poll() is None:

@@ -78,7 +78,7 @@ def test_without_a_key_nothing_is_claimed(signed: tuple[Path, signing.KeyPairFil
     unsigned = ev.write(tmp_path / "unsigned")
     assert cli.main(["report", str(unsigned)]) == 0
     page = (unsigned / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "UNSIGNED: no signing_key configured" in page
+    assert "UNSIGNED: no expected_signer configured" in page
 
 
 def test_usage_errors_exit_2(signed: tuple[Path, signing.KeyPairFiles], tmp_path: Path,

@@ -62,9 +62,11 @@ class RunnerConfig:
     required_checks: tuple[str, ...] = ("*",)
     optional_checks: tuple[str, ...] = ("image.reproducible",)
     allow_skipped: tuple[str, ...] = ()
-    # `validate`: Ed25519 private key (PKCS#8 PEM) that signs the evidence ("" = unsigned), and
-    # whether unsigned evidence fails the run.
-    signing_key: str = ""
-    require_signature: bool = False
+    # Who seals the evidence (docs/threat-model.md): the signer's fingerprint (64 hex) or its
+    # public key file ("" = nobody: the evidence stays unsigned). The run never holds the key;
+    # `finsig-runner seal DIR --key FILE` refuses a key that does not match.
+    expected_signer: str = ""
+    # Environment variable names passed to the tools beside the documented allow-list.
+    tool_env: tuple[str, ...] = field(default_factory=tuple)
     # `validate`: write the CycloneDX SBOMs (artifacts/sbom-app.cdx.json, sbom-runner.cdx.json).
     sbom: bool = True

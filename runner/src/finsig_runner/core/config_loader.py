@@ -23,6 +23,14 @@ from finsig_runner.core.errors import ConfigError
 
 ENV_PREFIX = "FINSIG_RUNNER_"
 TABLE = "tool.finsig-runner"
+# Keys the run refuses to read: the code under test must never hold the signing key.
+NOT_FOR_THE_RUN = {
+    "signing_key": "the run never reads a signing key (the code under test could read it too): "
+                   "set expected_signer to the key's fingerprint and seal the finished run with "
+                   "`finsig-runner seal DIR --key FILE` (docs/threat-model.md)",
+    "require_signature": "there is no require_signature any more: set expected_signer, seal with "
+                         "`finsig-runner seal`, and verify with `finsig-runner verify --pubkey`",
+}
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +48,8 @@ def known_keys() -> tuple[str, ...]:
 def _validate(values: Mapping[str, Any], source: str) -> None:
     props = schema()["properties"]
     for key in values:
+        if key in NOT_FOR_THE_RUN:
+            raise ConfigError(f"{source}: {key}: {NOT_FOR_THE_RUN[key]}", key=key)
         if key not in props:
             raise ConfigError(f"{source}: unknown configuration key {key!r}", key=key)
     if not values:
@@ -55,6 +65,8 @@ def _validate(values: Mapping[str, Any], source: str) -> None:
 
 def _parse_text(key: str, text: str, source: str) -> Any:
     """Turn an environment/CLI string into the type the schema wants for `key`."""
+    if key in NOT_FOR_THE_RUN:
+        raise ConfigError(f"{source}: {NOT_FOR_THE_RUN[key]}", key=key)
     spec = schema()["properties"].get(key)
     if spec is None:
         raise ConfigError(f"{source}: unknown configuration key {key!r}", key=key)
@@ -98,6 +110,9 @@ def read_pyproject(workspace: Path) -> dict[str, Any]:
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    for key, why in NOT_FOR_THE_RUN.items():
+        if ENV_PREFIX + key.upper() in env:
+            raise ConfigError(f"environment {ENV_PREFIX + key.upper()}: {why}", key=key)
     values: dict[str, Any] = {}
     for key in schema()["properties"]:
         name = ENV_PREFIX + key.upper()

@@ -19,6 +19,7 @@ from pathlib import Path
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.outputs import OutputWriter
 from finsig_runner.core.redaction import RedactingStream, Redactor
+from finsig_runner.core.tool_env import tool_environment
 
 
 class Cancelled(Exception):
@@ -38,6 +39,10 @@ class ProcessGroup:
             self._procs.add(proc)
         if self.cancelled.is_set():  # started after cancel() took its snapshot: stop it too
             _signal_group(proc, signal.SIGTERM)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [proc.pid for proc in self._procs]
 
     def discard(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
@@ -121,9 +126,7 @@ class StageContext:
         """Run one tool, appending its output to this stage's log; a non-zero exit is not raised."""
         if self.processes.cancelled.is_set():
             raise Cancelled(self.stage)
-        full_env = dict(os.environ)
-        if env:
-            full_env.update(env)
+        full_env = tool_environment(os.environ, self.config.tool_env, self.run_id, self.stage, env)
         started = time.monotonic()
         limit = timeout if timeout is not None else float(self.config.tool_timeout)
         with self.writer.stream(self.log_path) as log:

@@ -197,6 +197,7 @@ class Stage(Protocol):
     always: bool  # run even after failures (validate)
     uses_project_env: bool  # needs the project virtual environment
     fragments: tuple[ReportFragment, ...]  # its parts of combined reports
+    runs_project_code: bool  # the project's own code runs in it (tests, plugins, backend, script)
 
     def inputs(self, ctx: StageContext) -> StageInputs: ...
 

@@ -7,9 +7,11 @@ the workspace's reports/ or artifacts/ (no `..`, no symlink leading out); files 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,12 +42,35 @@ def contained(workspace: Path, path: Path) -> Path:
     raise EvidenceError(f"{path}: outside {root}/reports and {root}/artifacts: refused")
 
 
+def within_evidence(root: Path, path: Path) -> Path:
+    """`path` (relative) resolved under `root`, inside some reports/ or artifacts/ directory
+    there — the run's own, or a merged job's (`jobs/one/reports/…`). Raises EvidenceError for an
+    absolute path, a `..`, or a symlink that leads out."""
+    if path.is_absolute() or ".." in path.parts:
+        raise EvidenceError(f"{path}: not a plain relative path: refused")
+    base = root.resolve()
+    full = (base / path).resolve()
+    if not full.is_relative_to(base):
+        raise EvidenceError(f"{path}: leads outside {base}: refused")
+    inside = full.relative_to(base).parts[:-1]
+    if not any(part in OUTPUT_DIRS for part in inside):
+        raise EvidenceError(f"{path}: not inside a reports/ or artifacts/ directory: refused")
+    return full
+
+
 class OutputWriter:
     """Writes the run's reports, redacted, whole, inside the output directories."""
 
     def __init__(self, workspace: Path, redactor: Redactor) -> None:
         self.workspace = workspace.resolve()
         self.redactor = redactor
+        self._written: dict[str, str] = {}  # path relative to the workspace -> sha256 written
+        self._lock = threading.Lock()
+
+    def written(self, rel: str) -> str | None:
+        """The sha256 of what this writer last wrote whole at `rel` (None: not written here)."""
+        with self._lock:
+            return self._written.get(rel)
 
     def target(self, path: Path) -> Path:
         full = contained(self.workspace, path)
@@ -90,6 +115,9 @@ class OutputWriter:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, full)
+            with self._lock:
+                self._written[str(full.relative_to(self.workspace))] = hashlib.sha256(
+                    data).hexdigest()
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

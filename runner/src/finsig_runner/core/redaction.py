@@ -29,7 +29,8 @@ CHUNK = 1 << 20
 
 # The usual CI and registry tokens: redacted whether or not a project lists them.
 DEFAULT_SECRET_ENV: tuple[str, ...] = (
-    "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "FINSIG_RUNNER_SIGNING_KEY", "FINSIG_SIGNING_KEY", "GITHUB_TOKEN", "GH_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
     "ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL", "CI_JOB_TOKEN", "CI_JOB_JWT", "CI_JOB_JWT_V2",
     "CI_REGISTRY_PASSWORD", "CI_DEPLOY_PASSWORD", "CI_BUILD_TOKEN", "DOCKER_AUTH_CONFIG",
     "REGISTRY_PASSWORD", "PYPI_TOKEN", "TWINE_PASSWORD", "NPM_TOKEN", "AWS_SECRET_ACCESS_KEY",
@@ -49,10 +50,13 @@ def _base64_forms(raw: bytes) -> set[bytes]:
     return forms
 
 
-def forms_of(value: str) -> set[bytes]:
-    """Every byte string under which `value` may appear in a written file."""
-    raw = value.encode()
+def forms_of(value: str | bytes) -> set[bytes]:
+    """Every byte string under which `value` may appear in a written file (a bytes value: raw
+    and base64 only)."""
+    raw = value if isinstance(value, bytes) else value.encode()
     found = {raw, *_base64_forms(raw)}
+    if isinstance(value, bytes):
+        return {form for form in found if len(form) >= MIN_FORM or form == raw}
     for ascii_only in (True, False):
         found.add(json.dumps(value, ensure_ascii=ascii_only)[1:-1].encode())
     found.update({quote(value, safe="").encode(), quote(value).encode(),
@@ -69,7 +73,7 @@ class Needle:
 class Redactor:
     """Replaces secret values (in every form) in text; finds them in files."""
 
-    def __init__(self, secrets: Mapping[str, str]) -> None:
+    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
         needles = {Needle(name, form) for name, value in secrets.items()
                    if len(value) >= MIN_LENGTH for form in forms_of(value)}
         # Longest first: a form that contains another must be replaced whole.
@@ -79,9 +83,10 @@ class Redactor:
 
     @classmethod
     def from_env(cls, names: Iterable[str], environ: Mapping[str, str] | None = None,
-                 extra: Mapping[str, str] | None = None) -> Redactor:
+                 extra: Mapping[str, str | bytes] | None = None) -> Redactor:
         env = os.environ if environ is None else environ
-        secrets = {name: env[name] for name in (*DEFAULT_SECRET_ENV, *names) if env.get(name)}
+        secrets: dict[str, str | bytes] = {
+            name: env[name] for name in (*DEFAULT_SECRET_ENV, *names) if env.get(name)}
         secrets.update(extra or {})
         return cls(secrets)
 

@@ -148,6 +148,31 @@ def is_fingerprint(text: str) -> bool:
     return _FINGERPRINT_RE.match(text.strip()) is not None
 
 
+def expected_fingerprint(value: str, base: Path) -> str | None:
+    """The fingerprint `expected_signer` names: given as one, or read from a public key file
+    (relative to `base`). None for "". Raises KeyFileError for an unreadable key file."""
+    text = value.strip()
+    if not text:
+        return None
+    match = _FINGERPRINT_RE.match(text)
+    if match is not None:
+        return match.group(1).lower()
+    path = Path(text)
+    return fingerprint(_load_public_pem(path if path.is_absolute() else base / path))
+
+
+def secret_forms(key: Ed25519PrivateKey) -> dict[str, str | bytes]:
+    """What of a private key must never appear in evidence: its PEM, the PEM's base64 body and
+    its raw 32 bytes (hex), each as a Redactor secret."""
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                            serialization.NoEncryption())
+    body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    return {"signing key PEM": pem, "signing key body": body, "signing key hex": raw.hex(),
+            "signing key raw": raw}
+
+
 def public_key_pem(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
     pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return pub.public_bytes(

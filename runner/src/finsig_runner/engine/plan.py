@@ -18,7 +18,7 @@ from finsig_runner.core.model import Stage
 class Mode(str, enum.Enum):
     FULL = "full"  # every registered stage
     STAGES = "stages"  # the named stages, their prerequisites and the always-run stages
-    ONLY = "only"  # exactly the named stages; prerequisites' outputs from --from DIR
+    ONLY = "only"  # the named stages (and validate); prerequisites' outputs from --from DIR
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,9 @@ def build_plan(
         raise UsageError("--from is used with --only (it supplies the prerequisites' outputs)")
     _known(registry, [*stages, *only])
     if only:
-        selected = set(only)
+        # the always-run stages join (validate: every job ends with its own PARTIAL document,
+        # which the sealer signs and a merge verifies); they import no prerequisite
+        selected = set(only) | {n for n, s in registry.items() if s.always}
         # direct prerequisites only: those of prerequisites are the earlier run's business; an
         # always-run stage (validate) waits for whichever prerequisites run and imports none
         external = {r for n in selected if not registry[n].always

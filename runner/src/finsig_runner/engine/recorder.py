@@ -13,13 +13,34 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from finsig_runner.core.events import EventLog
-from finsig_runner.core.model import FileDigest, Origin, ReportFragment, Stage, StageResult
+from finsig_runner.core.errors import EvidenceError
+from finsig_runner.core.events import EventLog, verify_chain
+from finsig_runner.core.hashing import sha256_file
+from finsig_runner.core.model import (
+    Check,
+    FileDigest,
+    Origin,
+    ReportFragment,
+    Stage,
+    StageResult,
+    Status,
+)
 from finsig_runner.core.outputs import OutputWriter
 from finsig_runner.engine.observer import Observer
 from finsig_runner.engine.plan import Plan
 
 RESULTS_DIR = Path("reports") / "stages"
+
+
+def _unchanged_since_written(result: StageResult, writer: OutputWriter) -> StageResult:
+    """FAILED, naming the files, when an output the runner wrote changed before the stage ended
+    (something else wrote it in between: docs/threat-model.md)."""
+    changed = [o.path for o in result.outputs if writer.written(o.path) not in (None, o.sha256)]
+    if not changed:
+        return result
+    reason = f"{', '.join(changed)} changed after the runner wrote it (before the stage ended)"
+    check = Check(f"{result.stage}.integrity", Status.FAILED, reason)
+    return replace(result, status=Status.FAILED, reason=reason, checks=(*result.checks, check))
 
 
 class Recorder:
@@ -65,7 +86,7 @@ class Recorder:
 
     def finished(self, result: StageResult) -> StageResult:
         """A stage of this run ended: persist it, log its end, write complete combined reports."""
-        written = self.persist(result, Origin(self.run_id))
+        written = self.persist(_unchanged_since_written(result, self.writer), Origin(self.run_id))
         self.log.append(
             "stage_end",
             stage=written.stage,
@@ -77,6 +98,20 @@ class Recorder:
         self._compose_ready()
         self.observer.stage_finished(written)
         return written
+
+    def changed(self) -> list[str]:
+        """Recorded files whose bytes are no longer what was recorded (held in memory), and the
+        event log when its chain no longer ends where this run left it."""
+        with self._lock:
+            recorded = dict(self.hashes)
+        found = [path for path, digest in sorted(recorded.items())
+                 if not (self.workspace / path).is_file()
+                 or sha256_file(self.workspace / path) != digest]
+        try:
+            log_ok = verify_chain(self.log.path).chain_hash == self.log.chain_hash
+        except EvidenceError:
+            log_ok = False
+        return found if log_ok else [*found, str(self.log.path.relative_to(self.workspace))]
 
     def _compose_ready(self) -> None:
         for target, parts in self._fragments.items():

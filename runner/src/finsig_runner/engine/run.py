@@ -22,7 +22,8 @@ from finsig_runner import __version__
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.config_loader import to_json as config_json
 from finsig_runner.core.context import ProcessGroup, StageContext
-from finsig_runner.core.errors import UsageError
+from finsig_runner.core import processes
+from finsig_runner.core.errors import ExitCode, UsageError
 from finsig_runner.core.events import LOG_NAME, EventLog, utc_now
 from finsig_runner.core.model import Origin, RunStatus, Stage, StageResult, Status
 from finsig_runner.core.outputs import OutputWriter
@@ -33,6 +34,11 @@ from finsig_runner.engine.outcome import RunOutcome, found
 from finsig_runner.engine.plan import Plan
 from finsig_runner.engine.recorder import Recorder
 from finsig_runner.engine.scheduler import PrepareEnv, Runtime, Scheduler, State, not_run
+
+
+# A hook for what a finished stage left in Docker: (stage, its start, stages still running) ->
+# the containers it removed.
+AfterStage = Callable[[str, datetime, frozenset[str]], list[str]]
 
 
 class EarlierRun(Protocol):
@@ -59,7 +65,7 @@ class Engine:
                  jobs: int = 1, observer: Observer | None = None,
                  prepare_env: PrepareEnv | None = None, earlier: EarlierRun | None = None,
                  run_id: str | None = None, handle_signals: bool = True,
-                 redactor: Redactor | None = None) -> None:
+                 redactor: Redactor | None = None, after_stage: AfterStage | None = None) -> None:
         if jobs < 1:
             raise UsageError(f"--jobs must be at least 1, not {jobs}")
         self.registry = registry
@@ -74,8 +80,10 @@ class Engine:
         self.processes = ProcessGroup()
         self.writer = OutputWriter(self.workspace,
                                    redactor or Redactor.from_env(config.secret_env))
+        self.after_stage = after_stage
         self._interrupt = threading.Event()
         self._signal_name = ""
+        self._recorder: Recorder | None = None
 
     def context(self, stage: str) -> StageContext:
         return StageContext.create(self.workspace, self.config, stage, self.run_id,
@@ -118,9 +126,10 @@ class Engine:
                    previous=str(previous) if previous else None)
         self.observer.run_started(self.run_id, plan)
         recorder = Recorder(self.run_id, self.writer, log, self.registry, plan, self.observer)
+        self._recorder = recorder
         imported = self._import(plan, recorder)
         runtime = Runtime(recorder, self.context, self._interrupt, lambda: self._signal_name,
-                          self.prepare_env)
+                          self.prepare_env, self.cleanup)
         results = Scheduler(self.registry, plan, self.jobs, runtime, imported).run(
             self.processes.cancel)
         return self._end(plan, recorder, results, started, previous)
@@ -129,7 +138,13 @@ class Engine:
              started: datetime, previous: Path | None) -> RunOutcome:
         interrupted = self._interrupt.is_set()
         stages_status, code = found(results, interrupted)
-        status = RunStatus.PARTIAL if plan.partial and not interrupted else stages_status
+        changed = recorder.changed()
+        if changed and code in (ExitCode.OK, ExitCode.FINDINGS):
+            stages_status, code = RunStatus.FAILED, ExitCode.FINDINGS
+            self.observer.note(f"integrity: {', '.join(changed)} differ(s) from what the run "
+                               "recorded: the run FAILED")
+        status = RunStatus.PARTIAL if plan.partial and not interrupted and not changed \
+            else stages_status
         ended = utc_now()
         counts: dict[str, int] = {}
         for res in results.values():
@@ -137,7 +152,7 @@ class Engine:
         recorder.log.append("run_end", run_id=self.run_id, status=status.value,
                             outcome=stages_status.value, partial=plan.partial,
                             interrupted=interrupted, signal=self._signal_name or None,
-                            exit_code=int(code), counts=counts,
+                            exit_code=int(code), counts=counts, integrity=changed or None,
                             duration=round((ended - started).total_seconds(), 3))
         self._seal(plan, results)
         done = RunOutcome(run_id=self.run_id, status=status, exit_code=int(code),
@@ -147,6 +162,15 @@ class Engine:
                           previous=previous)
         self.observer.run_finished(done)
         return done
+
+    def cleanup(self, stage: str, started: datetime, running: frozenset[str]) -> None:
+        """A stage ended: kill the processes it left, remove the containers it left."""
+        left = processes.leftovers(self.run_id, stage, self.processes.pids(), running)
+        killed = processes.kill(left)
+        removed = self.after_stage(stage, started, running) if self.after_stage else []
+        if (killed or removed) and self._recorder is not None:
+            self._recorder.log.append("stage_cleanup", stage=stage, killed=killed,
+                                      containers=removed)
 
     def _seal(self, plan: Plan, results: Mapping[str, StageResult]) -> None:
         """After run_end: each stage that ran adds what it must add after the run (its seal)."""

@@ -65,6 +65,7 @@ class Runtime:
     interrupted: threading.Event
     signal_name: Callable[[], str]
     prepare_env: PrepareEnv | None
+    cleanup: Callable[[str, datetime, frozenset[str]], None]  # what a finished stage left
 
 
 class ProjectEnv:
@@ -232,5 +233,7 @@ class Scheduler:
             if future is self.env_future:
                 future.result()  # ProjectEnv._make never raises; surface a bug if it did
                 continue
-            self.running.pop(future)
-            self._finish(future.result())
+            name = self.running.pop(future)
+            result = future.result()
+            self.rt.cleanup(name, result.started or utc_now(), frozenset(self.running.values()))
+            self._finish(result)

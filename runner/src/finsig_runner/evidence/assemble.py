@@ -15,13 +15,7 @@ from finsig_runner.core.outputs import OutputWriter
 from finsig_runner.evidence import document
 from finsig_runner.evidence.gitinfo import Source
 from finsig_runner.evidence.verdict import Failure, Judgement, Policy, StageState, judge
-from finsig_runner.evidence.writer import (
-    Signer,
-    Written,
-    write_document,
-    write_provenance,
-    write_public_key,
-)
+from finsig_runner.evidence.writer import Written, write_document, write_provenance
 
 
 def in_order(stages: Iterable[StageResult], order: Sequence[str]) -> tuple[StageResult, ...]:
@@ -63,6 +57,8 @@ class Assembly:
     jobs: tuple[dict[str, Any], ...]
     sbom: dict[str, str | None]
     locks: tuple[Path, ...]  # the provenance's resolved dependencies
+    signing: document.Signing
+    socket_exposed: tuple[str, ...] = ()
 
 
 def judgement_of(a: Assembly) -> Judgement | None:
@@ -74,7 +70,7 @@ def judgement_of(a: Assembly) -> Judgement | None:
     return replace(judged, failures=judged.failures + a.extra_failures)
 
 
-def assemble(root: Path, a: Assembly, files: Callable[[], list[FileDigest]], signer: Signer,
+def assemble(root: Path, a: Assembly, files: Callable[[], list[FileDigest]],
              writer: OutputWriter) -> Written:
     """Write provenance and document under root/artifacts; `files` lists what the document
     vouches for (called again after the provenance is written, so that it is listed too)."""
@@ -83,10 +79,10 @@ def assemble(root: Path, a: Assembly, files: Callable[[], list[FileDigest]], sig
         source=a.source, started=a.started, ended=a.ended, partial=a.partial, stages=a.stages,
         judgement=judgement_of(a), allow_skipped=a.policy.allow_skipped, files=(),
         vulndb=a.vulndb, event_log=a.event_log, jobs=a.jobs, sbom=a.sbom,
-        provenance={"path": None, "signed": False, "subjects": []}, signing=signer.signing(),
+        provenance={"path": None, "envelope": None, "subjects": []}, signing=a.signing,
+        socket_exposed=a.socket_exposed,
     )
-    write_public_key(root, signer, writer)
-    prov = write_provenance(root, files(), list(a.locks), content, signer,
+    prov = write_provenance(root, files(), list(a.locks), content,
                             [s.stage for s in a.stages], a.mode, writer)
     content = replace(content, provenance=prov, files=tuple(files()))
-    return write_document(root, content, signer, writer)
+    return write_document(root, content, writer)

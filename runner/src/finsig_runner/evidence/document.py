@@ -20,7 +20,7 @@ from finsig_runner.core.hashing import sha256_file
 from finsig_runner.core.model import FileDigest, RunStatus, StageResult
 
 PAYLOAD_TYPE = "application/vnd.finsig.artifact-validation+json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def encode(document: dict[str, Any]) -> bytes:
@@ -82,14 +82,16 @@ def stage_json(result: StageResult) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Signing:
-    signed: bool
-    keyid: str | None
-    required: bool
-    reason: str  # why unsigned, "" when signed
+    """Who is to seal this evidence. The run never signs: `finsig-runner seal` does, with a key
+    whose fingerprint must be `expected_signer`."""
+
+    expected_signer: str | None
+    reason: str  # why nobody is expected ("" when somebody is)
+    allow_unsigned_jobs: bool = False  # a merge that took unsigned jobs (--allow-unsigned)
 
     def to_json(self) -> dict[str, Any]:
-        return {"signed": self.signed, "keyid": self.keyid, "required": self.required,
-                "reason": self.reason}
+        return {"expected_signer": self.expected_signer, "reason": self.reason,
+                "allow_unsigned_jobs": self.allow_unsigned_jobs}
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Content:
     sbom: dict[str, str | None]
     provenance: dict[str, Any]
     signing: Signing
+    socket_exposed: tuple[str, ...] = ()  # stages that ran project code with Docker reachable
 
 
 def build(c: Content) -> dict[str, Any]:
@@ -151,4 +154,5 @@ def build(c: Content) -> dict[str, Any]:
         "sbom": c.sbom,
         "provenance": c.provenance,
         "signing": c.signing.to_json(),
+        "socket_exposed": list(c.socket_exposed),
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from finsig_runner import __version__
+from finsig_runner.core import signing
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.errors import EvidenceError, UsageError
 from finsig_runner.core.events import line_hash, rfc3339, utc_now
@@ -29,21 +30,31 @@ from finsig_runner.evidence.assemble import Assembly, assemble, in_order, vulner
 from finsig_runner.evidence.files import DOCUMENT, LOG, SEAL
 from finsig_runner.evidence.provenance import lock_files
 from finsig_runner.evidence.reader import RunRecord, read_run
-from finsig_runner.evidence.verdict import Failure, Policy
-from finsig_runner.evidence.writer import Signer, Written
+from finsig_runner.evidence.trust import Trust, accept
+from finsig_runner.evidence.verdict import Policy
+from finsig_runner.evidence.writer import Written
 
 
 @dataclass(frozen=True)
 class Job:
     record: RunRecord
     rel: str  # its root, relative to the merging workspace
+    signed_by: str | None  # the trusted key that sealed it (None: taken unsigned, by request)
+
+    @property
+    def socket_exposed(self) -> tuple[str, ...]:
+        doc = self.record.root / DOCUMENT
+        if not doc.is_file():
+            return ()
+        return tuple(json.loads(doc.read_bytes()).get("socket_exposed") or ())
 
 
-def open_job(workspace: Path, root: Path) -> Job:
+def open_job(workspace: Path, root: Path, trust: Trust) -> Job:
     root = root.resolve()
     if root == workspace or not root.is_relative_to(workspace):
         raise UsageError(f"{root}: a job directory must be inside the workspace {workspace} "
                          "(and not the workspace itself)")
+    signed_by = accept(root, trust, "job")  # before anything else is read
     try:
         record = read_run(root)
     except EvidenceError as exc:
@@ -56,7 +67,7 @@ def open_job(workspace: Path, root: Path) -> Job:
         if not target.is_file() or sha256_file(target) != out.sha256:
             raise EvidenceError(f"job {root}: refused: {out.path} differs from its event log")
     _own_evidence_agrees(root, record)
-    return Job(record, str(root.relative_to(workspace)))
+    return Job(record, str(root.relative_to(workspace)), signed_by)
 
 
 def _own_evidence_agrees(root: Path, record: RunRecord) -> None:
@@ -88,19 +99,20 @@ def _stages(jobs: Sequence[Job]) -> list[StageResult]:
 
 
 def merge(workspace: Path, job_dirs: Sequence[Path], config: RunnerConfig,
-          declared: Mapping[str, tuple[str, ...]], writer: OutputWriter | None = None) -> Written:
+          declared: Mapping[str, tuple[str, ...]], trust: Trust,
+          writer: OutputWriter | None = None) -> Written:
     workspace = workspace.resolve()
     writer = writer or OutputWriter(workspace, Redactor.from_env(config.secret_env))
     if not job_dirs:
         raise UsageError("validate --merge needs at least one job directory")
     if (workspace / DOCUMENT).exists():
         raise UsageError(f"{workspace / DOCUMENT} exists: merge into a workspace of its own")
-    jobs = [open_job(workspace, d) for d in job_dirs]
+    jobs = [open_job(workspace, d, trust) for d in job_dirs]
     stages = in_order(_stages(jobs), tuple(declared))
-    signer = Signer.from_config(config, workspace)
-    missing: tuple[Failure, ...] = ()
-    if signer.key is None and signer.required:
-        missing = (Failure("validate.signature", "FAILED", f"require_signature: {signer.reason}"),)
+    expected = signing.expected_fingerprint(config.expected_signer, workspace)
+    signing_part = document.Signing(
+        expected, "" if expected else "no expected_signer configured",
+        allow_unsigned_jobs=any(j.signed_by is None for j in jobs))
     job_files = [f for job in jobs for f in document.list_files(job.record.root, workspace, (LOG,))]
     digest = hashlib.sha256("".join(j.record.log.chain_hash for j in jobs).encode()).hexdigest()
     now = utc_now()
@@ -109,9 +121,10 @@ def merge(workspace: Path, job_dirs: Sequence[Path], config: RunnerConfig,
         runner_version=__version__, image_id=None, source=gitinfo.source(workspace),
         started=min(j.record.started for j in jobs), ended=rfc3339(now), partial=False,
         stages=stages, declared=declared, policy=Policy.from_config(config),
-        extra_failures=missing, vulndb=vulnerability_database(stages), event_log=None,
+        extra_failures=(), vulndb=vulnerability_database(stages), event_log=None,
         jobs=tuple(_job_json(j) for j in jobs), sbom=_sboms(job_files),
-        locks=tuple(lock_files(workspace, config.requirements)),
+        locks=tuple(lock_files(workspace, config.requirements)), signing=signing_part,
+        socket_exposed=tuple(sorted({n for j in jobs for n in j.socket_exposed})),
     )
 
     def files() -> list[FileDigest]:
@@ -119,7 +132,7 @@ def merge(workspace: Path, job_dirs: Sequence[Path], config: RunnerConfig,
                if (workspace / "artifacts").is_dir() else [])
         return sorted({f.path: f for f in [*job_files, *own]}.values(), key=lambda f: f.path)
 
-    return assemble(workspace, assembly, files, signer, writer)
+    return assemble(workspace, assembly, files, writer)
 
 
 def _job_json(job: Job) -> dict[str, Any]:
@@ -130,6 +143,7 @@ def _job_json(job: Job) -> dict[str, Any]:
         "stages": ran,
         "event_log": {"path": f"{job.rel}/{LOG}", "lines": job.record.log.lines,
                       "chain_hash": job.record.log.chain_hash},
+        "signed_by": job.signed_by,
     }
 
 

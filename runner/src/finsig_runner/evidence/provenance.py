@@ -2,8 +2,9 @@
 
 Subjects: the wheel, the sdist and the app image tar (sha256) when the run made them. Builder: the
 runner image's ID, or a host marker when the runner ran on a host. Resolved dependencies: the lock
-files (sha256) and the source commit. Signed, it is one DSSE envelope on one line; unsigned (no key
-configured) it is the bare Statement in artifacts/provenance.intoto.json.
+files (sha256) and the source commit. The run writes the bare Statement to
+artifacts/provenance.intoto.json; `finsig-runner seal` writes its DSSE envelope (payload: exactly
+those bytes) to artifacts/provenance.intoto.jsonl.
 """
 
 from __future__ import annotations

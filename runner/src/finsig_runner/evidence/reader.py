@@ -17,6 +17,7 @@ from finsig_runner.core.errors import EvidenceError
 from finsig_runner.core.events import LogVerification, iter_records, verify_chain
 from finsig_runner.core.hashing import sha256_file
 from finsig_runner.core.model import FileDigest, Origin, StageResult
+from finsig_runner.core.outputs import contained
 from finsig_runner.evidence.files import LOG, RESULTS
 
 
@@ -67,7 +68,9 @@ def read_run(root: Path) -> RunRecord:
         elif event == "run_end":
             scan.finished = True
         elif event == "artifact":
-            outputs.append(FileDigest.from_json(record))
+            digest = FileDigest.from_json(record)
+            contained(root, Path(digest.path))  # a path leading out is refused, never followed
+            outputs.append(digest)
             if record.get("kind") == "result":
                 results[str(record["stage"])] = str(record["sha256"])
     if not scan.run_id:
@@ -90,4 +93,6 @@ def _result(root: Path, stage: str, expected: str, run_id: str) -> StageResult:
         raise EvidenceError(f"{path}: not a stage result ({exc})") from exc
     if result.stage != stage:
         raise EvidenceError(f"{path}: holds the result of {result.stage!r}, not {stage!r}")
+    for out in result.outputs:
+        contained(root, Path(out.path))
     return result if result.origin else replace(result, origin=Origin(run_id))

@@ -108,7 +108,7 @@ def _summary(run: Run) -> str:
 
 def _signature(sig: Signature) -> str:
     if sig.check is None:
-        state = ("signed by the key above; not verified here (render with --pubkey to verify)"
+        state = ("sealed; not verified here (render with --pubkey to verify)"
                  if sig.signed else f"UNSIGNED: {sig.reason}")
         return f'<p class="warn">Signature: {esc(state)}</p>'
     c = sig.check

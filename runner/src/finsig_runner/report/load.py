@@ -107,7 +107,7 @@ def load_run(root: Path, graph: Mapping[str, Sequence[str]] | None = None,
     return Run(
         identity=identity,
         verdict=_verdict(doc),
-        signature=_signature(doc, check),
+        signature=_signature(root, doc, check),
         stages=stages,
         tests=_tests(r),
         coverage=_coverage(r),
@@ -145,10 +145,13 @@ def _verdict(doc: dict[str, Any]) -> Verdict:
     return Verdict(f.text(doc, "status") or "UNKNOWN", failures)
 
 
-def _signature(doc: dict[str, Any], check: SignatureCheck | None) -> Signature:
+def _signature(root: Path, doc: dict[str, Any], check: SignatureCheck | None) -> Signature:
+    """Sealed when the document's envelope is there (whether it verifies is `check`'s to say)."""
     signing = f.obj(doc, "signing")
-    return Signature(bool(f.flag(signing, "signed")), f.text(signing, "keyid"),
-                     f.text(signing, "reason"), check)
+    expected = f.text(signing, "expected_signer")
+    sealed = bool(expected) and (root / (DOCUMENT + ".dsse")).is_file()
+    reason = f.text(signing, "reason") or ("" if sealed else "not sealed yet")
+    return Signature(sealed, expected, reason, check)
 
 
 def _stages(doc: dict[str, Any], events: list[dict[str, Any]], run_started: str,

@@ -17,14 +17,13 @@ from finsig_runner.core.errors import UsageError
 from finsig_runner.core.model import Stage
 from finsig_runner.core.outputs import OutputWriter
 from finsig_runner.core.redaction import Redactor
-from finsig_runner.evidence.verify import FAIL, verify_dir
+from finsig_runner.evidence.verify import verify_evidence
 from finsig_runner.report import html_page, markdown_page
 from finsig_runner.report.load import load_run
 from finsig_runner.report.model import PROJECT_ENV, SignatureCheck, VerifyLine
 
 INDEX = "reports/index.html"
 RERENDERED = "reports/index.rendered.html"  # `report DIR` beside the run's own (signed) page
-_RUN_VERDICT = "verdict"  # verify_dir's line for the run's own verdict, not for the evidence
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,9 @@ def stage_graph(stages: Iterable[Stage]) -> dict[str, tuple[str, ...]]:
 def check_signature(root: Path, trusted: signing.PublicKey) -> SignatureCheck:
     """Verify the evidence with the reader's key (signatures required): every check but the
     run's own verdict must pass for the evidence to count as intact."""
-    report = verify_dir(root, trusted, require_signature=True)
-    lines = tuple(VerifyLine(x.name, x.result, x.detail) for x in report.lines)
-    intact = not any(x.result == FAIL and x.name != _RUN_VERDICT for x in report.lines)
+    report = verify_evidence(root, trusted, allow_partial=True)
+    lines = tuple(VerifyLine(x.name, x.result.value, x.detail) for x in report.lines)
+    intact = report.evidence_failure() is None
     return SignatureCheck(signing.fingerprint(trusted), intact, lines)
 
 

@@ -33,6 +33,7 @@ class StageBase:
     always: bool = False
     uses_project_env: bool = False
     fragments: tuple[ReportFragment, ...] = ()
+    runs_project_code: bool = False
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         return StageInputs()

@@ -67,6 +67,7 @@ class TypingStage(StageBase):
     checks: tuple[str, ...] = ("typing.mypy",)
     always = False
     uses_project_env = True
+    runs_project_code = True
     fragments: tuple[ReportFragment, ...] = (
         ReportFragment("reports/lint-report.txt", "mypy", "reports/mypy-report.txt"),)
 

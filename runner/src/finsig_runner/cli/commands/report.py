@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from finsig_runner.cli.commands.verify import trusted_key
+from finsig_runner.evidence.trust import trusted_key
 from finsig_runner.core.errors import UsageError
 from finsig_runner.report import render, stage_graph
 from finsig_runner.report.render import INDEX, RERENDERED
@@ -47,7 +47,8 @@ def main(args: argparse.Namespace) -> int:
     output = args.output
     if output is None and (root / INDEX).exists():
         output = root / RERENDERED
-    done = render(root, trusted=trusted_key(root, args.pubkey), graph=stage_graph(STAGES.values()),
+    trusted = trusted_key(root, args.pubkey) if args.pubkey else None
+    done = render(root, trusted=trusted, graph=stage_graph(STAGES.values()),
                   output=output, markdown=args.markdown)
     print(f"report: {done.html}")
     if done.markdown is not None:

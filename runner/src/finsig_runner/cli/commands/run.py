@@ -9,9 +9,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from finsig_runner.cli.commands._common import add_workspace
+from finsig_runner.cli.commands._common import add_trust, add_workspace
+from finsig_runner.evidence.trust import Trust
 from finsig_runner.core.config_loader import load, to_json
 from finsig_runner.containers.run_network import run_network
+from finsig_runner.containers.sweep import WorkspaceSweeper
+from finsig_runner.core.processes import protect_runner
 from finsig_runner.engine.run import Engine
 from finsig_runner.engine.scheduler import PrepareEnv
 from finsig_runner.evidence.earlier_run import EarlierRun
@@ -36,6 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help="run exactly these stages; prerequisites' outputs come from --from")
     parser.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
                         help="an earlier run's workspace (its event log must verify), with --only")
+    add_trust(parser, "--from run")
     parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="stages run in parallel (default: number of CPUs)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
@@ -89,10 +93,13 @@ def main(
         print("configuration: " + json.dumps(to_json(config), sort_keys=True))
         print("dry run: nothing was run")
         return 0
-    earlier = EarlierRun.open(from_dir) if from_dir is not None else None
+    trust = Trust.of(args.pubkeys, args.allow_unsigned)
+    earlier = EarlierRun.open(from_dir, trust) if from_dir is not None else None
+    protect_runner()  # non-dumpable, child subreaper: docs/threat-model.md
     output = make_output(sys.stdout)
     engine = Engine(reg, workspace, config, jobs=args.jobs, observer=output,
                     prepare_env=prepare_env, earlier=earlier)
+    engine.after_stage = WorkspaceSweeper(engine.run_id, workspace)
     try:
         # Inside a container: the run's internal network, joined (containers/run_network.py).
         with run_network(engine.run_id):

@@ -60,6 +60,7 @@ class BuildStage(StageBase):
     checks: tuple[str, ...] = ("build.build", "build.reproducible", "build.twine", "build.install")
     always = False
     uses_project_env = False
+    runs_project_code = True
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         files = tuple(sorted(p for p in _project_files(ctx) if p.is_file()))

@@ -55,6 +55,7 @@ class ImageStage(StageBase):
     checks: tuple[str, ...] = ("image.build", "image.save", "image.reproducible")
     always = False
     uses_project_env = False
+    runs_project_code = True
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         files = [resolve(ctx, ctx.config.app_dockerfile),

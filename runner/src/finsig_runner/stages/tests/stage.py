@@ -46,6 +46,7 @@ class TestsStage(StageBase):
     checks: tuple[str, ...] = ("tests.pass", "tests.coverage")
     always = False
     uses_project_env = True
+    runs_project_code = True
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         cfg = ctx.config

@@ -9,6 +9,7 @@ with the log's final chain hash. See docs/evidence.md.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -16,9 +17,11 @@ from datetime import datetime
 from pathlib import Path
 
 from finsig_runner import __version__
+from finsig_runner.core import signing
 from finsig_runner.core.context import StageContext
 from finsig_runner.core.errors import EvidenceError
 from finsig_runner.core.events import rfc3339, utc_now, verify_chain
+from finsig_runner.core.hashing import sha256_file
 from finsig_runner.core.model import (
     Check,
     FileDigest,
@@ -31,17 +34,17 @@ from finsig_runner.core.model import (
 )
 from finsig_runner.evidence import document, gitinfo
 from finsig_runner.evidence.assemble import Assembly, assemble, in_order, vulnerability_database
-from finsig_runner.evidence.files import DOCUMENT, INDEX, LOG, PUBLIC_KEY
-from finsig_runner.evidence.provenance import SIGNED_NAME, UNSIGNED_NAME, lock_files
+from finsig_runner.evidence.files import DOCUMENT, INDEX, LOG
+from finsig_runner.evidence.provenance import UNSIGNED_NAME, lock_files
 from finsig_runner.evidence.reader import RunRecord, read_run
 from finsig_runner.evidence.verdict import Failure, Policy
-from finsig_runner.evidence.writer import Signer, write_seal
+from finsig_runner.evidence.writer import write_seal
 from finsig_runner.report import render_run, stage_graph
 from finsig_runner.stages.validate import runner_image, sbom
 from finsig_runner.vulndb.metadata import read_metadata
 
-CHECKS = ("validate.schema", "validate.signature", "validate.sbom", "validate.secrets",
-          "validate.verdict")
+CHECKS = ("validate.integrity", "validate.schema", "validate.signature", "validate.sbom",
+          "validate.secrets", "validate.verdict")
 MakeSboms = sbom.MakeSboms
 
 
@@ -53,7 +56,9 @@ class ValidateStage:
     checks: tuple[str, ...] = CHECKS
     always: bool = True
     uses_project_env: bool = False
+    runs_project_code: bool = False
     fragments: tuple[ReportFragment, ...] = ()
+    project_code: tuple[str, ...] = ()  # the stages that run the project's own code
     make_sboms: MakeSboms = sbom.make_both
     graph: Mapping[str, tuple[str, ...]] | None = None  # for the run's page (report/)
 
@@ -62,7 +67,8 @@ class ValidateStage:
         """Validate requiring every other stage (so it runs last), knowing each one's checks."""
         others = [s for s in stages if s.name != "validate"]
         made = cls(requires=tuple(s.name for s in others),
-                   declared={s.name: tuple(s.checks) for s in others})
+                   declared={s.name: tuple(s.checks) for s in others},
+                   project_code=tuple(s.name for s in others if s.runs_project_code))
         return replace(made, graph=stage_graph([*others, made]))
 
     def inputs(self, ctx: StageContext) -> StageInputs:
@@ -72,8 +78,7 @@ class ValidateStage:
             config=(("required_checks", ",".join(cfg.required_checks)),
                     ("optional_checks", ",".join(cfg.optional_checks)),
                     ("allow_skipped", ",".join(cfg.allow_skipped)),
-                    ("signing_key", cfg.signing_key),
-                    ("require_signature", str(cfg.require_signature)),
+                    ("expected_signer", cfg.expected_signer),
                     ("sbom", str(cfg.sbom))),
         )
 
@@ -81,16 +86,20 @@ class ValidateStage:
         started = utc_now()
         try:
             record = read_run(ctx.workspace)
+            _files_as_recorded(ctx.workspace, record)
         except EvidenceError as exc:
-            reason = f"the run's evidence does not verify: {exc}"
-            return StageResult(self.name, Status.ERROR, reason, started=started, ended=utc_now())
-        signer = Signer.from_config(ctx.config, ctx.workspace)
+            reason = f"the run's evidence does not match what it recorded: {exc}"
+            check = Check("validate.integrity", Status.FAILED, reason)
+            return StageResult(self.name, Status.FAILED, reason, checks=(check,),
+                               started=started, ended=utc_now())
+        signer, signer_check = _signer(ctx)
         sbom_paths, sbom_check = self._sboms(ctx)
-        checks = [sbom_check, _signature_check(signer), _secrets_check(ctx)]
-        assembly = self._assembly(ctx, record, checks, sbom_paths)
+        checks = [Check("validate.integrity", Status.PASSED,
+                        f"{len(record.outputs)} recorded files as the event log holds them"),
+                  sbom_check, signer_check, _secrets_check(ctx)]
+        assembly = self._assembly(ctx, record, checks, sbom_paths, signer)
         root = ctx.workspace
-        written = assemble(root, assembly, lambda: document.list_files(root, root), signer,
-                           ctx.writer)
+        written = assemble(root, assembly, lambda: document.list_files(root, root), ctx.writer)
         if written.errors:
             checks.insert(0, Check("validate.schema", Status.FAILED,
                                    "; ".join(written.errors[:3])))
@@ -102,7 +111,7 @@ class ValidateStage:
         return self._result(ctx, checks, written.document, started)
 
     def _assembly(self, ctx: StageContext, record: RunRecord, checks: Sequence[Check],
-                  sbom_paths: dict[str, str | None]) -> Assembly:
+                  sbom_paths: dict[str, str | None], signer: document.Signing) -> Assembly:
         stages = in_order((s for s in record.stages.values() if s.stage != self.name),
                           tuple(self.declared or ()))
         log = verify_chain(ctx.workspace / LOG)
@@ -116,7 +125,8 @@ class ValidateStage:
             extra_failures=own, vulndb=vulnerability_database(stages) or _vulndb_of(ctx),
             event_log={"path": LOG, "lines": log.lines, "chain_hash": log.chain_hash},
             jobs=(), sbom=sbom_paths,
-            locks=tuple(lock_files(ctx.workspace, ctx.config.requirements)),
+            locks=tuple(lock_files(ctx.workspace, ctx.config.requirements)), signing=signer,
+            socket_exposed=_socket_exposed(stages, self.project_code),
         )
 
     def _sboms(self, ctx: StageContext) -> tuple[dict[str, str | None], Check]:
@@ -145,8 +155,7 @@ class ValidateStage:
                   else Status.FAILED if Status.FAILED in statuses else Status.PASSED)
         bad = [c for c in checks if c.status in (Status.ERROR, Status.FAILED)]
         reason = "; ".join(f"{c.id}: {c.detail}" for c in bad) or f"{doc.get('status')}"
-        names = [DOCUMENT, DOCUMENT + ".dsse", PUBLIC_KEY, SIGNED_NAME, UNSIGNED_NAME,
-                 sbom.APP, sbom.RUNNER, INDEX]
+        names = [DOCUMENT, UNSIGNED_NAME, sbom.APP, sbom.RUNNER, INDEX]
         outputs = tuple(FileDigest.of(ctx.workspace / n, ctx.workspace) for n in names
                         if (ctx.workspace / n).is_file())
         return StageResult(self.name, status, reason, checks=tuple(checks), outputs=outputs,
@@ -156,19 +165,42 @@ class ValidateStage:
                            started=started, ended=utc_now())
 
     def seal(self, ctx: StageContext) -> None:
-        """After the run's last log line: the seal with the final chain hash (see writer)."""
+        """After the run's last log line: the seal file with the final chain hash (unsigned:
+        `finsig-runner seal` signs it with the key the run never has)."""
         log = verify_chain(ctx.workspace / LOG)
-        write_seal(ctx.workspace, ctx.run_id, log.lines, log.chain_hash,
-                   Signer.from_config(ctx.config, ctx.workspace), ctx.writer)
+        write_seal(ctx.workspace, ctx.run_id, log.lines, log.chain_hash, ctx.writer)
 
 
-def _signature_check(signer: Signer) -> Check:
-    if signer.key is not None:
-        return Check("validate.signature", Status.PASSED, f"signed by {signer.keyid}")
-    if signer.required:
-        return Check("validate.signature", Status.FAILED,
-                     f"require_signature is set: {signer.reason}")
-    return Check("validate.signature", Status.SKIPPED, f"unsigned: {signer.reason}")
+def _signer(ctx: StageContext) -> tuple[document.Signing, Check]:
+    """Who is to seal this run: the configured expected signer (the run never has the key)."""
+    try:
+        expected = signing.expected_fingerprint(ctx.config.expected_signer, ctx.workspace)
+    except signing.KeyFileError as exc:
+        reason = f"expected_signer: {exc}"
+        return document.Signing(None, reason), Check("validate.signature", Status.ERROR, reason)
+    if expected is None:
+        reason = "no expected_signer configured: the evidence stays unsigned"
+        return document.Signing(None, reason), Check("validate.signature", Status.SKIPPED, reason)
+    return document.Signing(expected, ""), Check(
+        "validate.signature", Status.PASSED,
+        f"to be sealed by {expected} (finsig-runner seal, after the run)")
+
+
+def _files_as_recorded(root: Path, record: RunRecord) -> None:
+    """Every file the event log records still has the recorded sha256 (EvidenceError if not)."""
+    latest = {out.path: out.sha256 for out in record.outputs}  # a later record of a path wins
+    changed = [path for path, digest in latest.items()
+               if not (root / path).is_file() or sha256_file(root / path) != digest]
+    if changed:
+        raise EvidenceError(f"{', '.join(sorted(changed)[:5])} differ(s) from the event log "
+                            "(rewritten after its stage ended)")
+
+
+def _socket_exposed(stages: Sequence[StageResult], project_code: Sequence[str]) -> tuple[str, ...]:
+    """Stages that ran the project's code while a Docker engine was reachable (threat model)."""
+    reachable = bool(os.environ.get("DOCKER_HOST")) or Path("/var/run/docker.sock").exists()
+    ran = {s.stage for s in stages if s.status not in (Status.SKIPPED, Status.ABORTED)}
+    return tuple(n for n in project_code if n in ran) if reachable else ()
 
 
 def _secrets_check(ctx: StageContext) -> Check:
