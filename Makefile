@@ -44,8 +44,8 @@ test: deps engine images browser-deps ## Run the whole test suite (Docker tests 
 test-unit: deps ## Run only the tests that need no Docker engine
 	@$(PY) -m pytest -m "not docker" $(PYTEST_ARGS)
 
-pipeline: deps engine images ## Run the whole pipeline over this repository
-	@scripts/pipeline.sh
+pipeline: deps engine images ## Run the whole pipeline over this repository (KEY=path: then seal it)
+	@$(if $(KEY),FINSIG_SIGNING_KEY="$(KEY)" )scripts/pipeline.sh
 
 # The isolated-site bundle (docs/airgap.md). Without KEY, make stops before building anything.
 BUNDLE ?= dist/finsig-bundle-$(VERSION).tar

@@ -2,6 +2,9 @@
 # Run the whole pipeline over this repository inside the runner image (what `make pipeline` does
 # after deps, engine and images):
 #   docker run --rm -v "$PWD":/workspace -v /var/run/docker.sock:/var/run/docker.sock finsig-runner:<version>
+# With FINSIG_SIGNING_KEY (make pipeline KEY=path), the run is told only the key's fingerprint
+# (expected_signer) and never sees the key; once its container has exited, a second container
+# that runs no project code seals the evidence (`finsig-runner seal`, docs/threat-model.md).
 # Ends with one line: PASSED or FAILED (PARTIAL for a partial run), the runner's exit code and
 # where the validation report is.
 # Exits with the runner's exit code unchanged (0 passed, 1 findings, 2 usage, 3 tool error,
@@ -24,8 +27,10 @@ Runs $IMAGE over this repository ($PWD mounted at /workspace, the Docker socket
 mounted) and returns the runner's exit code. RUNNER ARGS go to the image's entrypoint: options
 (e.g. --stages lint,typing, --jobs 2, --set KEY=VALUE) are added to 'finsig-runner run
 --workspace /workspace'; a subcommand (e.g. list) replaces it.
-Environment: FINSIG_RUNNER_IMAGE (default $IMAGE), DOCKER_SOCKET (default /var/run/docker.sock).
-The last line says PASSED or FAILED, the exit code and where $REPORT is.
+Environment: FINSIG_RUNNER_IMAGE (default $IMAGE), DOCKER_SOCKET (default /var/run/docker.sock),
+FINSIG_SIGNING_KEY (a private key file outside the repository: the run names its fingerprint as
+expected_signer, and a separate container seals the evidence after the run's has exited).
+The last line says PASSED or FAILED, the exit code and where $REPORT is (and whether sealed).
 USAGE
 }
 
@@ -45,12 +50,47 @@ fi
 tty=()
 if [[ -t 0 && -t 1 ]]; then tty=(--tty --interactive); fi
 
+KEY=${FINSIG_SIGNING_KEY:-}
+if [[ -n $KEY ]]; then
+  if [[ ! -r $KEY ]]; then
+    echo "pipeline: FINSIG_SIGNING_KEY=$KEY is not a readable file" >&2
+    echo "pipeline: FAILED (exit 2): the runner did not run; no validation report"
+    exit 2
+  fi
+  KEY=$(readlink -f "$KEY")
+  if [[ $KEY == "$PWD"/* ]]; then
+    echo "pipeline: the signing key must not be inside the repository (the run could read it)" >&2
+    echo "pipeline: FAILED (exit 2): the runner did not run; no validation report"
+    exit 2
+  fi
+  # The fingerprint, from the image's own runner: the key is mounted for this one command only.
+  fingerprint=$(docker run --rm --network none --volume "$KEY":/key/finsig-signing.key:ro \
+    --entrypoint finsig-runner "$IMAGE" fingerprint /key/finsig-signing.key)
+  set -- "$@" --set "expected_signer=$fingerprint"
+fi
+
 started=$(date +%s)
 code=0
 docker run --rm "${tty[@]}" \
   --volume "$PWD":/workspace \
   --volume "$SOCKET":/var/run/docker.sock \
   "$IMAGE" "$@" || code=$?
+
+sealed=""
+if [[ -n $KEY && -f $REPORT ]] && (($(stat -c %Y "$REPORT") >= started)) && ((code != 130)); then
+  # The run's container has exited: no project code runs any more. This container holds the key.
+  if docker run --rm --network none \
+      --volume "$PWD":/workspace \
+      --volume "$SOCKET":/var/run/docker.sock \
+      --volume "$KEY":/key/finsig-signing.key:ro \
+      "$IMAGE" seal /workspace --key /key/finsig-signing.key; then
+    sealed=", sealed by $fingerprint"
+  else
+    echo "pipeline: sealing refused (see above): the evidence stays unsigned" >&2
+    sealed=", NOT sealed"
+    ((code == 0)) && code=1
+  fi
+fi
 
 verdict=FAILED
 ((code == 0)) && verdict=PASSED
@@ -68,5 +108,5 @@ elif [[ -f $REPORT ]]; then
 else
   where="no validation report ($REPORT was not written)"
 fi
-echo "pipeline: $verdict (exit $code): $where"
+echo "pipeline: $verdict (exit $code): $where$sealed"
 exit "$code"

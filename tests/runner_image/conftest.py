@@ -8,6 +8,7 @@ are tested on every run.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess  # nosec B404 - the tests drive the docker CLI
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from finsig_runner.core import signing
 
 from tests.support.runner_image_project import ROOT, make_project
 from tests.support.containers import LABELS
@@ -117,12 +120,22 @@ def new_fixture(tmp_path_factory: pytest.TempPathFactory, name: str, **kinds: bo
 
 
 @pytest.fixture(scope="session")
-def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImageRun]:
+def run_keys(tmp_path_factory: pytest.TempPathFactory) -> signing.KeyPairFiles:
+    """The key pair that seals the fixture run: the run is told only its fingerprint."""
+    keys = signing.write_keypair(tmp_path_factory.mktemp("sealing-keys"))
+    os.chown(keys.private, OWNER, OWNER)  # the sealer runs as the workspace's owner
+    return keys
+
+
+@pytest.fixture(scope="session")
+def fixture_run(tmp_path_factory: pytest.TempPathFactory,
+                run_keys: signing.KeyPairFiles) -> Iterator[ImageRun]:
     """The image over the small fixture project (its tests pass), once per session."""
     require_image()
     workspace = new_fixture(tmp_path_factory, "tinyproj")
     try:
-        yield run_image(workspace, timeout=900)
+        yield run_image(workspace, "--set", f"expected_signer={run_keys.fingerprint}",
+                        timeout=900)
     finally:
         remove(workspace)
 

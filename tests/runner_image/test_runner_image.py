@@ -9,16 +9,20 @@ pipeline 139-211 s (shared); the module about 5 minutes.
 from __future__ import annotations
 
 import subprocess  # nosec B404 - the tests drive the docker CLI
+import sys
 import threading
 import time
 import uuid
 
 import pytest
 
+from finsig_runner.core import signing
+
 from tests.runner_image.conftest import (
     IMAGE,
     OWNER,
     RUN_ID,
+    SOCKET,
     ImageRun,
     docker_run_argv,
     leftovers,
@@ -144,6 +148,27 @@ def test_clean_clone_of_this_repository_passes(clone_run: ImageRun) -> None:
         name: "PASSED" for name in STAGES if name != "validate"}
     assert "validate" in STAGES
     assert leftovers(clone_run.run_id) == []
+
+
+def test_a_container_of_its_own_seals_the_finished_run(fixture_run: ImageRun,
+                                                      run_keys: signing.KeyPairFiles) -> None:
+    """As scripts/pipeline.sh does with a key: the run only named the signer; after its
+    container exited, another one (the key mounted read-only, no network) seals it."""
+    assert fixture_run.validation()["signing"] == {
+        "expected_signer": run_keys.fingerprint, "reason": "", "allow_unsigned_jobs": False}
+    sealed = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none",
+         "--volume", f"{fixture_run.workspace}:/workspace",
+         "--volume", f"{SOCKET}:{SOCKET}",
+         "--volume", f"{run_keys.private}:/key/finsig-signing.key:ro",
+         IMAGE, "seal", "/workspace", "--key", "/key/finsig-signing.key"],
+        capture_output=True, text=True, timeout=120)
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
+    verified = subprocess.run(
+        [sys.executable, "-m", "finsig_runner", "verify", str(fixture_run.workspace),
+         "--pubkey", str(run_keys.public)], capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0, verified.stdout
+    assert f"sealed by {run_keys.fingerprint}" in verified.stdout
 
 
 @pytest.mark.timeout(60)

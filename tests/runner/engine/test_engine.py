@@ -11,7 +11,7 @@ import pytest
 from finsig_runner.core.context import StageContext
 from finsig_runner.core.errors import ProjectEnvError
 from finsig_runner.core.events import verify_chain
-from finsig_runner.core.model import ReportFragment, RunStatus, Status
+from finsig_runner.core.model import FileDigest, ReportFragment, RunStatus, StageResult, Status
 
 from tests.support.fake_stages import FakeStage, Recorder, events, fake_env, run
 
@@ -229,3 +229,35 @@ def test_a_broken_previous_log_does_not_stop_the_next_run(tmp_path: Path) -> Non
     log.write_bytes(log.read_bytes()[:-5])
     out = run(tmp_path, FakeStage("lint"))
     assert out.exit_code == 0 and verify_chain(out.event_log).lines > 0
+
+
+def test_an_output_rewritten_after_its_stage_ended_fails_the_run_naming_it(
+        tmp_path: Path) -> None:
+    """Two stages share a uid: one rewriting the other's recorded output is caught at the end."""
+    def tamper(ctx: StageContext) -> None:
+        (ctx.reports / "lint.txt").write_text("clean, honestly\n")
+
+    out = run(tmp_path, FakeStage("lint", outputs={"reports/lint.txt": b"3 findings\n"}),
+              FakeStage("tests", requires=("lint",), action=tamper))
+    assert out.exit_code == 1 and out.status is RunStatus.FAILED
+    end = events(tmp_path)[-1]
+    assert end["event"] == "run_end" and end["integrity"] == ["reports/lint.txt"]
+
+
+def test_a_report_changed_between_the_writer_and_the_stage_end_fails_the_stage(
+        tmp_path: Path) -> None:
+    def write_then_change(ctx: StageContext) -> None:
+        ctx.writer.text(ctx.reports / "lint.txt", "3 findings\n")
+        (ctx.reports / "lint.txt").write_text("0 findings\n")  # as a parallel stage could
+
+    class Writing(FakeStage):
+        def run(self, ctx: StageContext) -> StageResult:
+            write_then_change(ctx)
+            path = ctx.reports / "lint.txt"
+            return StageResult(self.name, Status.PASSED,
+                               outputs=(FileDigest.of(path, ctx.workspace),))
+
+    out = run(tmp_path, Writing("lint"))
+    result = out.results["lint"]
+    assert result.status is Status.FAILED and "reports/lint.txt changed after" in result.reason
+    assert out.exit_code == 1

@@ -16,6 +16,7 @@ from finsig_runner.evidence.verify import verify_evidence
 from finsig_runner.core.model import Status
 
 from tests.support import evidence_set as es
+from tests.support.evidence_forgery import forge_tests_passed
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -163,54 +164,9 @@ def test_forty_single_byte_changes_in_merged_evidence_are_all_caught(
     assert missed == []
 
 
-def _rechain(log: Path, edit: Any) -> None:
-    """Rewrite a log's records and recompute its whole chain, as a forger without a key can."""
-    from finsig_runner.core.events import GENESIS, encode, line_hash
-
-    prev, out = GENESIS, []
-    for raw in log.read_bytes().split(b"\n")[:-1]:
-        record = edit(json.loads(raw))
-        if record is None:
-            continue
-        record.update(prev=prev, seq=len(out) + 1)
-        line = encode(record)
-        out.append(line)
-        prev = line_hash(line)
-    log.write_bytes(b"\n".join(out) + b"\n")
-
-
-def _forge(job: Path) -> None:
-    """The reproduced attack: a FAILED tests job made PASSED, its chain recomputed, its own
-    document and seal deleted."""
-    from finsig_runner.core.hashing import sha256_file
-
-    result = job / "reports" / "stages" / "tests.json"
-    data = json.loads(result.read_text())
-    data["status"] = "PASSED"
-    data["checks"] = [{**c, "status": "PASSED"} for c in data["checks"]]
-    result.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    digest = sha256_file(result)
-
-    gone = ("artifact-validation.json", "artifact-validation.json.dsse", "event-log-seal.json",
-            "event-log-seal.json.dsse")
-
-    def edit(record: dict[str, Any]) -> dict[str, Any] | None:
-        if str(record.get("path", "")).rsplit("/", 1)[-1] in gone:
-            return None
-        if record.get("stage") == "tests" and record["event"] == "stage_end":
-            record.update(status="PASSED", checks={k: "PASSED" for k in record["checks"]})
-        if record.get("path") == "reports/stages/tests.json":
-            record.update(sha256=digest, size=result.stat().st_size)
-        return record
-
-    _rechain(job / "artifacts" / "ci_cd_events.log", edit)
-    for name in gone:
-        (job / "artifacts" / name).unlink(missing_ok=True)
-
-
 def test_a_rechained_forged_job_is_refused(tmp_path: Path, keys: signing.KeyPairFiles) -> None:
     one, two = _jobs(tmp_path, keys.private, coverage=Status.FAILED, tests=Status.FAILED)
-    _forge(one)
+    forge_tests_passed(one)
     with pytest.raises(EvidenceError, match="refused: not sealed by a trusted key"):
         _merge(tmp_path, [one, two], keys)
     assert not (tmp_path / "artifacts").exists()

@@ -9,6 +9,6 @@ with set_defaults. cli.main() imports every module named here, in this order.
 from __future__ import annotations
 
 COMMANDS: tuple[str, ...] = (
-    "run", "list", "verify_log", "keygen", "bundle", "verify", "validate", "seal", "clean",
-    "report",
+    "run", "list", "verify_log", "keygen", "fingerprint", "bundle", "verify", "validate", "seal",
+    "clean", "report",
 )
