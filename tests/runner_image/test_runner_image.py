@@ -150,8 +150,8 @@ def test_clean_clone_of_this_repository_passes(clone_run: ImageRun) -> None:
     assert leftovers(clone_run.run_id) == []
 
 
-def test_a_container_of_its_own_seals_the_finished_run(fixture_run: ImageRun,
-                                                      run_keys: signing.KeyPairFiles) -> None:
+def test_a_container_of_its_own_seals_the_finished_run(
+        fixture_run: ImageRun, run_keys: signing.KeyPairFiles) -> None:
     """As scripts/pipeline.sh does with a key: the run only named the signer; after its
     container exited, another one (the key mounted read-only, no network) seals it."""
     assert fixture_run.validation()["signing"] == {
