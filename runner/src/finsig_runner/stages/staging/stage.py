@@ -23,12 +23,15 @@ from finsig_runner.stages.common import (
     StageBase,
     digests,
     error,
+    failed,
     finish,
     now,
     resolve,
     skipped,
 )
+from finsig_runner.core.errors import EvidenceError
 from finsig_runner.stages.staging.report import DeployReport
+from finsig_runner.stages.staging.verified_image import load_verified
 from finsig_runner.containers.stack import Stack
 from finsig_runner.stages.staging.checks import Expected, Limits, Verifier, expected_monitoring
 from finsig_runner.containers.waits import StackError, Stopped
@@ -75,7 +78,10 @@ class StagingStage(StageBase):
             image = ctx.config.staging_app_image
             tar = ctx.artifacts / "docker-image.tar"
             if not image and tar.is_file():
-                loaded = image = _load(client, tar)
+                try:
+                    loaded = image = load_verified(client, ctx.workspace)
+                except EvidenceError as exc:  # a tar that is not the one recorded: a finding
+                    return failed(Draft(self.name), str(exc), started)
             try:
                 project = load_compose(compose, self._env(ctx, image))
             except ComposeError as exc:
@@ -181,14 +187,6 @@ class StagingStage(StageBase):
                 verifier.logs_of_failed()
         finally:
             verifier.http.close()
-
-
-def _load(client: Any, tar: Any) -> str:
-    """docker load the image stage's tar; the tag it carries (or its ID)."""
-    with tar.open("rb") as handle:
-        images = client.images.load(handle)
-    image = images[0]
-    return str(image.tags[0]) if image.tags else str(image.id)
 
 
 def _unload(client: Any, image: str) -> None:
