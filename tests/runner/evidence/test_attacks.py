@@ -118,7 +118,8 @@ def test_leaves_background_writers_behind() -> None:
     _daemon("scrubbed", "scrub")
     subprocess.run(["docker", "run", "-d", "--name", os.environ["ATTACK_CONTAINER"],
                     "-v", f"{Path.cwd()}:/w", "finsig/base:0.1.0", "sh", "-c",
-                    "sleep 8; echo forged > /w/reports/test-results.xml"], check=True)
+                    "while [ ! -f /w/reports/stages/tests.json ]; do sleep 0.1; done; "
+                    "echo forged > /w/reports/test-results.xml"], check=True)
 
 
 def test_that_fails() -> None:
