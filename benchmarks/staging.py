@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,7 +38,7 @@ if not os.environ.get("FINSIG_RUNNER_NETWORK"):
     os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
     os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 
-from finsig_runner.core.config import RunnerConfig  # noqa: E402
+from finsig_runner.core.config_loader import load  # noqa: E402
 from finsig_runner.core.context import StageContext  # noqa: E402
 from finsig_runner.stages.staging.stage import StagingStage  # noqa: E402
 
@@ -54,13 +55,14 @@ METRICS = {
 def one_run(index: int, app_image: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="finsig-bench-") as tmp:
         workspace = Path(tmp)
-        config = replace(RunnerConfig(), staging_compose=str(ROOT / "docker-compose.staging.yml"),
+        shutil.copytree(ROOT / "staging", workspace / "staging")  # the smoke files
+        config = replace(load(ROOT, {}), staging_compose=str(ROOT / "docker-compose.staging.yml"),
                          staging_app_image=app_image)
         ctx = StageContext.create(workspace, config, "staging", f"bench-{uuid.uuid4().hex[:8]}")
         ctx.reports.mkdir()
         ctx.artifacts.mkdir()
         started = time.monotonic()
-        result = StagingStage().run(ctx)
+        result = StagingStage.for_config(config).run(ctx)
         total = time.monotonic() - started
         doc = json.loads((ctx.reports / "deploy-report.json").read_text())
     row = {"run": index, "status": result.status.value, "reason": result.reason, "total_s": total,

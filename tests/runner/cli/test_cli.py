@@ -11,6 +11,7 @@ import pytest
 from finsig_runner import __version__
 from finsig_runner.cli import main as cli  # the module
 from finsig_runner.cli.commands import run as run_cmd
+from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import StageContext
 from finsig_runner.core.model import Stage, Status
 
@@ -28,8 +29,8 @@ def stages(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeStage]:
         "image": FakeStage("image", requires=("build",)),
     }
     reg: Mapping[str, Stage] = registry(*fakes.values())
-    monkeypatch.setattr(run_cmd, "registry", lambda: reg)
-    monkeypatch.setattr("finsig_runner.stages.registry.STAGES", reg)
+    monkeypatch.setattr(run_cmd, "registry", lambda config: reg)
+    monkeypatch.setattr("finsig_runner.stages.registry.stages_for", lambda config: reg)
     return fakes
 
 
@@ -159,7 +160,7 @@ def test_verify_log_exit_codes(
 def test_unexpected_exception_exits_3_with_crash_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def explode() -> Mapping[str, Stage]:
+    def explode(config: RunnerConfig) -> Mapping[str, Stage]:
         raise RuntimeError("registry exploded")
 
     monkeypatch.setattr(run_cmd, "registry", explode)
@@ -170,7 +171,7 @@ def test_unexpected_exception_exits_3_with_crash_log(
 
 
 def test_keyboard_interrupt_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted() -> Mapping[str, Stage]:
+    def interrupted(config: RunnerConfig) -> Mapping[str, Stage]:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(run_cmd, "registry", interrupted)
@@ -189,6 +190,6 @@ def test_real_tool_output_goes_to_the_stage_log(
 
 
 def test_nothing_to_run_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run_cmd, "registry", lambda: {})
+    monkeypatch.setattr(run_cmd, "registry", lambda config: {})
     assert cli.main(["run", "--workspace", str(tmp_path)]) == 2
     assert not (tmp_path / "artifacts").exists()

@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent(
             return StageResult(self.name, Status.PASSED)
 
     reg = build_registry([Sleeper()])
-    run_cmd.registry = lambda: reg
+    run_cmd.registry = lambda config: reg
     raise SystemExit(cli.main(["run", "--workspace", sys.argv[2]]))
     """
 )

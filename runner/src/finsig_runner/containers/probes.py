@@ -1,4 +1,4 @@
-"""HTTP probes against the stack: the app's API, Prometheus' and Alertmanager's APIs.
+"""HTTP probes against the stack: its services, Prometheus' and Alertmanager's APIs.
 
 Every request goes to an address from reach (127.0.0.1 + published port on the host, alias inside
 the runner), with a timeout, and never through a proxy from the environment.
@@ -26,13 +26,14 @@ class Http:
     def url(self, service: str, port: int, path: str) -> str:
         return self._where(service, port).url(path)
 
-    def get(self, service: str, port: int, path: str, **kw: Any) -> requests.Response:
+    def request(self, method: str, service: str, port: int, path: str,
+                **kw: Any) -> requests.Response:
         self.requests += 1
-        return self.session.get(self.url(service, port, path), timeout=TIMEOUT, **kw)
+        return self.session.request(method, self.url(service, port, path), timeout=TIMEOUT,
+                                    **kw)
 
-    def post(self, service: str, port: int, path: str, **kw: Any) -> requests.Response:
-        self.requests += 1
-        return self.session.post(self.url(service, port, path), timeout=TIMEOUT, **kw)
+    def get(self, service: str, port: int, path: str, **kw: Any) -> requests.Response:
+        return self.request("GET", service, port, path, **kw)
 
     def status(self, service: str, port: int, path: str) -> int | None:
         """The status code, or None when nothing answers."""

@@ -81,8 +81,9 @@ def _remove(client: Any, wanted: Callable[[Mapping[str, str]], bool], images: bo
             others: bool = True) -> Removal:
     out = Removal()
     flt = selector()
-    containers = [c for c in (client.containers.list(all=True, filters=flt) if others else [])
-                  if wanted(c.labels or {})]
+    # every run's containers are listed: another run removing one of its own meanwhile is no error
+    listed = client.containers.list(all=True, filters=flt, ignore_removed=True) if others else []
+    containers = [c for c in listed if wanted(c.labels or {})]
     with ThreadPoolExecutor(max_workers=8) as pool:  # in parallel: each removal waits on a kill
         for container in containers:
             pool.submit(_try, out, "container", container.name, container.labels or {},

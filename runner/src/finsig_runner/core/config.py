@@ -9,6 +9,72 @@ keys and their defaults, so that every stage reads typed fields and never a dict
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+
+# --- `[tool.finsig-runner.staging]`: the project's facts the staging stage proves -----------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An HTTP GET that must answer `status`; without port and path: the service's healthcheck."""
+
+    service: str
+    port: int | None = None
+    path: str = ""
+    status: int = 200
+
+    @property
+    def healthcheck_only(self) -> bool:
+        return self.port is None
+
+
+@dataclass(frozen=True)
+class Scrape:
+    """The metric whose samples in Prometheus prove that the stack is scraped.
+
+    `labels`: PromQL label matchers inside the braces; `service`: the smoke requests sent there
+    must show in it ("" = every smoke request).
+    """
+
+    metric: str
+    labels: str = ""
+    service: str = ""
+
+
+@dataclass(frozen=True)
+class SmokeRequest:
+    """One request of the smoke test, sent in order; `body`/`expect` are JSON values."""
+
+    name: str
+    service: str
+    port: int
+    path: str
+    method: str = "GET"
+    body_file: str = ""  # a JSON file (relative to the workspace) sent as the body
+    body: Any = None  # or an inline JSON body
+    status: int = 200
+    expect_file: str = ""  # a JSON file the answer must match (docs/staging.md, Expectations)
+    expect: Any = None  # or inline
+    tolerance: float = 1e-9  # relative, for numbers
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The fault drill's step: stop `stop`, see `alert` fire, start it again and see `recovery`."""
+
+    stop: str
+    alert: str
+    recovery: str = "resolved"  # "resolved" or "recovered"
+    while_down: tuple[Probe, ...] = ()
+
+
+@dataclass(frozen=True)
+class StagingSettings:
+    ready: tuple[Probe, ...] = ()
+    scrape: Scrape | None = None
+    smoke: tuple[SmokeRequest, ...] = ()
+    faults: tuple[Fault, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +120,8 @@ class RunnerConfig:
     staging_alert_timeout: int = 90  # an alert firing (or resolved) after a fault
     # `staging`: run the fault drill (stop the app, then Postgres, and watch the alerts).
     staging_fault_drill: bool = True
+    # `staging`: the project's services, probes, smoke requests and faults (docs/staging.md).
+    staging: StagingSettings = field(default_factory=StagingSettings)
     # `staging`: an app image to use instead of the `image` stage's tar ("" = that tar, else the
     # compose file's default).
     staging_app_image: str = ""

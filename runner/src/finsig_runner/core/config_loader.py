@@ -18,8 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from finsig_runner.core.config import RunnerConfig
+from finsig_runner.core.config import RunnerConfig, StagingSettings
 from finsig_runner.core.errors import ConfigError
+from finsig_runner.core.staging_settings import staging_settings
 
 ENV_PREFIX = "FINSIG_RUNNER_"
 TABLE = "tool.finsig-runner"
@@ -58,9 +59,25 @@ def _validate(values: Mapping[str, Any], source: str) -> None:
     import jsonschema  # type: ignore[import-untyped]  # no stubs in the locked set
 
     validator = jsonschema.Draft202012Validator(schema())
-    for error in sorted(validator.iter_errors(dict(values)), key=lambda e: list(e.path)):
-        key = str(error.path[0]) if error.path else "?"
-        raise ConfigError(f"{source}: invalid value for {key!r}: {error.message}", key=key)
+    errors = sorted(validator.iter_errors(dict(values)), key=lambda e: [str(p) for p in e.path])
+    for error in errors:
+        key = key_path(error.path) or "?"
+        message = error.message
+        if error.validator == "not":  # the schema's "give one of two" rules
+            message = ("give either a file or an inline value, not both (body_file/body, "
+                       "expect_file/expect)")
+        elif error.validator == "dependentRequired":
+            message += ("; a probe gives port and path together, or neither (then the "
+                        "service's healthcheck is the probe)")
+        raise ConfigError(f"{source}: invalid value for {key!r}: {message}", key=key)
+
+
+def key_path(parts: Iterable[Any]) -> str:
+    """`staging`, `ready`, 0, `port` -> `staging.ready[0].port`."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def _parse_text(key: str, text: str, source: str) -> Any:
@@ -72,6 +89,8 @@ def _parse_text(key: str, text: str, source: str) -> Any:
         raise ConfigError(f"{source}: unknown configuration key {key!r}", key=key)
     kind = spec.get("type")
     try:
+        if kind == "object":
+            return json.loads(text)
         if kind == "array":
             if text.lstrip().startswith("["):
                 return json.loads(text)
@@ -148,9 +167,15 @@ def load(
         ("--set", from_overrides(overrides)),
     ]
     merged: dict[str, Any] = {}
+    staging: StagingSettings | None = None
     for source, values in layers:
         _validate(values, source)
         merged.update(values)
+        if "staging" in values:
+            try:
+                staging = staging_settings(values["staging"])
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: {exc}", key=exc.key) from exc
     fields = set(known_keys())
     for key in merged:
         if key not in fields:  # the schema knows a key the dataclass does not: a runner bug
@@ -160,11 +185,19 @@ def load(
         k: float(v) if isinstance(getattr(defaults, k), float) else _freeze(v)
         for k, v in merged.items()
     }
+    if staging is not None:
+        typed["staging"] = staging
     return RunnerConfig(**typed)
 
 
 def to_json(config: RunnerConfig) -> dict[str, Any]:
     """The effective configuration as plain JSON values (for the event log and --dry-run)."""
-    return {
-        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
-    }
+    return {k: _plain(v) for k, v in dataclasses.asdict(config).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

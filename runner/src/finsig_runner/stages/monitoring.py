@@ -1,8 +1,9 @@
 """`monitoring`: promtool check config, check rules and test rules, in the Prometheus image.
 
 The monitoring directory (config monitoring_dir: prometheus.yml, alert_rules.yml, tests/*.yml) is
-copied into a container of finsig/prometheus with no network; promtool's verdicts come from its
-output and exit status. Output: reports/monitoring-report.txt and reports/monitoring-report.json.
+copied into a container of the Prometheus image the staging compose file deploys (its service that
+mounts prometheus.yml), with no network; promtool's verdicts come from its output and exit status.
+Output: reports/monitoring-report.txt and reports/monitoring-report.json.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from finsig_runner.stages.common import (
     skipped,
 )
 from finsig_runner.containers.tool_container import ToolContainer
+from finsig_runner.stages.staging_compose import NoPrometheus, prometheus_image
 
-PROMETHEUS_IMAGE = "finsig/prometheus:0.1.0"
 WORKDIR = "/work/monitoring"
 
 
@@ -42,8 +43,13 @@ class MonitoringStage(StageBase):
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         root = resolve(ctx, ctx.config.monitoring_dir)
-        return StageInputs(files=tuple(_files(root)) if root.is_dir() else (),
-                           tools=(("promtool", PROMETHEUS_IMAGE),))
+        compose = resolve(ctx, ctx.config.staging_compose)
+        try:
+            image = _image(ctx)
+        except NoPrometheus as exc:
+            image = f"unknown: {exc}"
+        return StageInputs(files=(*(_files(root) if root.is_dir() else ()), compose),
+                           tools=(("promtool", image),))
 
     def run(self, ctx: StageContext) -> StageResult:
         started = now()
@@ -52,6 +58,11 @@ class MonitoringStage(StageBase):
         if not config.is_file():
             return skipped(self.name, f"no {ctx.config.monitoring_dir}/prometheus.yml", started)
         unit_tests = sorted((root / "tests").glob("*.yml")) if (root / "tests").is_dir() else []
+        try:
+            image = _image(ctx)
+        except NoPrometheus as exc:
+            return error(self.name, f"promtool runs in the Prometheus image the staging compose "
+                         f"file deploys: {exc}", started)
         import docker
         import docker.errors
 
@@ -61,7 +72,7 @@ class MonitoringStage(StageBase):
         result = Draft(self.name, Status.PASSED)
         text: list[str] = []
         try:
-            with ToolContainer(client, PROMETHEUS_IMAGE, labels, copies) as tool:
+            with ToolContainer(client, image, labels, copies) as tool:
                 version = tool.run(["promtool", "--version"])
                 match = re.search(r"version (\S+)", version.output)
                 result.tool_versions = {"promtool": match.group(1) if match else "unknown"}
@@ -81,7 +92,7 @@ class MonitoringStage(StageBase):
                                 f"[exit {run.exit_code}]\n")
                     result.checks.append(_verdict(check_id, run.exit_code, run.output))
         except docker.errors.ImageNotFound:
-            return error(self.name, f"image {PROMETHEUS_IMAGE} is not here (make images)", started)
+            return error(self.name, f"image {image} is not here (make images)", started)
         finally:
             docker_resources.remove_run(client, ctx.run_id, stage=self.name, images=False)
             client.close()
@@ -92,13 +103,20 @@ class MonitoringStage(StageBase):
         ctx.writer.text(report_txt, "".join(text))
         report = ctx.reports / "monitoring-report.json"
         ctx.writer.json(report, {"checks": [c.to_json() for c in result.checks],
-                                 "unit_tests": [p.name for p in unit_tests]})
+                                 "image": image, "unit_tests": [p.name for p in unit_tests]})
         result.outputs = digests(ctx, [report_txt, report])
         failed = [c for c in result.checks if c.status in (Status.FAILED, Status.ERROR)]
         if failed:
             result.status = Status.FAILED
             result.reason = "; ".join(f"{c.id}: {c.detail}" for c in failed)
         return finish(result, started)
+
+
+def _image(ctx: StageContext) -> str:
+    compose = resolve(ctx, ctx.config.staging_compose)
+    if not compose.is_file():
+        raise NoPrometheus(f"no {ctx.config.staging_compose}")
+    return prometheus_image(compose, ctx.config.staging_app_image)
 
 
 def _verdict(check_id: str, code: int, output: str) -> Check:

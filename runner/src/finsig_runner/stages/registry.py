@@ -1,8 +1,8 @@
 """The stage registry: every stage, in pipeline order. The command line hands it to the engine.
 
 To add a stage: write its module (one class satisfying finsig_runner.core.model.Stage; the
-defaults are in stages.common.StageBase), import it below and put an instance in STAGE_ORDER's
-place in _STAGES. docs/architecture.md walks through an example.
+defaults are in stages.common.StageBase), import it below and put an instance in its place in
+stages_for(). docs/architecture.md walks through an example.
 
 The graph (DESIGN section 3): a project-environment step first (made on demand for stages with
 uses_project_env); tests, lint, typing, security, build and monitoring independent; image after
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from finsig_runner.core import graph
+from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.errors import UnknownStageError
 from finsig_runner.core.model import Stage
 from finsig_runner.stages.build.stage import BuildStage
@@ -53,13 +54,24 @@ def with_validate(stages: Iterable[Stage]) -> dict[str, Stage]:
     return build_registry([*listed, ValidateStage.after(listed)])
 
 
-STAGES: dict[str, Stage] = with_validate([
-    TestsStage(),
-    LintStage(),
-    TypingStage(),
-    SecurityStage(),
-    BuildStage(),
-    ImageStage(),
-    MonitoringStage(),
-    StagingStage(),
-])
+def stages_for(config: RunnerConfig) -> dict[str, Stage]:
+    """The registry for a run with this configuration.
+
+    Names, order and graph never depend on it; the check ids some stages declare do (staging's
+    follow `[tool.finsig-runner.staging]`), and validate requires what they declare.
+    """
+    return with_validate([
+        TestsStage(),
+        LintStage(),
+        TypingStage(),
+        SecurityStage(),
+        BuildStage(),
+        ImageStage(),
+        MonitoringStage(),
+        StagingStage.for_config(config),
+    ])
+
+
+# The registry with the default configuration: for what is the same for every configuration
+# (names, order, graph). A run's check ids come from stages_for(its configuration).
+STAGES: dict[str, Stage] = stages_for(RunnerConfig())

@@ -16,14 +16,22 @@ from typing import Any
 import pytest
 
 from finsig_runner.core.config import RunnerConfig
+from finsig_runner.core.config_loader import load
 from finsig_runner.core.context import StageContext
 from tests.support.ci_files import ROOT
 
+# The repository's [tool.finsig-runner.staging]: what staging proves about finsig.
+FINSIG_STAGING = load(ROOT, {}).staging
+
 
 def make_ctx(workspace: Path, stage: str, **config: Any) -> StageContext:
+    """A context over `workspace` with finsig's staging settings (its smoke files copied in:
+    they are relative to the workspace) unless `staging` is given."""
     (workspace / "reports").mkdir(parents=True, exist_ok=True)
     (workspace / "artifacts").mkdir(parents=True, exist_ok=True)
-    cfg = replace(RunnerConfig(), **config)
+    if "staging" not in config:
+        shutil.copytree(ROOT / "staging", workspace / "staging", dirs_exist_ok=True)
+    cfg = replace(RunnerConfig(), **{"staging": FINSIG_STAGING, **config})
     return StageContext.create(workspace, cfg, stage, f"test-{uuid.uuid4().hex[:10]}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -18,11 +19,14 @@ pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
 
 
 def test_monitoring_passes_on_the_project_files(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path, "monitoring", monitoring_dir=str(ROOT / "monitoring"))
+    ctx = make_ctx(tmp_path, "monitoring", monitoring_dir=str(ROOT / "monitoring"),
+                   staging_compose=str(ROOT / "docker-compose.staging.yml"))
     result = MonitoringStage().run(ctx)
     assert result.status is Status.PASSED, result.reason
     assert [c.id for c in result.checks] == list(MonitoringStage.checks)
     assert "promtool test rules" in (tmp_path / "reports" / "monitoring-report.txt").read_text()
+    report = json.loads((tmp_path / "reports" / "monitoring-report.json").read_text())
+    assert report["image"] == "finsig/prometheus:0.1.0"  # the compose file's Prometheus
     assert leftovers(ctx.run_id)["containers"] == []
 
 
@@ -30,7 +34,8 @@ def test_monitoring_fails_on_a_rule_that_does_not_parse(tmp_path: Path) -> None:
     workspace = staging_copy(tmp_path / "ws").parent
     rules = workspace / "monitoring" / "alert_rules.yml"
     rules.write_text(rules.read_text().replace("for: 10s", "fore: 10s", 1))
-    ctx = make_ctx(tmp_path, "monitoring", monitoring_dir=str(workspace / "monitoring"))
+    ctx = make_ctx(tmp_path, "monitoring", monitoring_dir=str(workspace / "monitoring"),
+                   staging_compose=str(workspace / "docker-compose.staging.yml"))
     result = MonitoringStage().run(ctx)
     assert result.status is Status.FAILED
     assert "monitoring.rules" in result.reason and "fore" in result.reason

@@ -1,5 +1,4 @@
-"""Unit tests (no Docker): the address decision, owner judgement, smoke values, image diff,
-the deploy report."""
+"""Unit tests (no Docker): the address decision, owner judgement, image diff, the deploy report."""
 
 from __future__ import annotations
 
@@ -12,8 +11,9 @@ import pytest
 
 from finsig_runner.containers import resources as docker_resources, reach
 from finsig_runner.core.model import Check, Status
+from finsig_runner.core.outputs import OutputWriter
+from finsig_runner.core.redaction import Redactor
 from finsig_runner.stages.image import image_diff as imagediff
-from finsig_runner.stages.staging import smoke
 from finsig_runner.stages.staging.report import DeployReport
 
 ATTRS = {"NetworkSettings": {"Ports": {
@@ -107,18 +107,6 @@ def test_run_labels_name_the_run_stage_and_owner() -> None:
     assert labels[docker_resources.PID_START_LABEL].isdigit()
 
 
-def test_smoke_expectations_hold_a_buy_and_detect_a_wrong_value() -> None:
-    rows = smoke.series()
-    want = smoke.expected(rows)
-    assert [r["signal"] for r in want].count("buy") == 1
-    assert want[smoke.LONG - 2]["sma_long"] is None and want[smoke.LONG - 1]["sma_long"] is not None
-    assert smoke.compare(want, want).ok
-    wrong = [dict(r) for r in want]
-    wrong[40]["sma_short"] = float(wrong[40]["sma_short"]) + 0.01
-    verdict = smoke.compare(wrong, want)
-    assert not verdict.ok and "row 40 sma_short" in verdict.detail
-
-
 def test_image_diff_names_config_fields_and_layers() -> None:
     first = {"Id": "sha256:a", "Created": "t1", "Config": {"Labels": {"x": "1"}, "Env": ["A"]},
              "RootFS": {"Layers": ["l0", "l1", "l2"]}, "RepoTags": ["t:1"]}
@@ -135,16 +123,17 @@ def test_image_diff_names_config_fields_and_layers() -> None:
 def test_the_deploy_report_is_timestamped_and_carries_each_check(tmp_path: Path) -> None:
     report = DeployReport("r1")
     report.log("starting app")
-    report.add(Check("staging.readyz", Status.PASSED, "200"), datetime.now(UTC), 0.25)
+    report.add(Check("staging.ready.app", Status.PASSED, "200"), datetime.now(UTC), 0.25)
     report.measure("all_green_s", 7.5)
     report.attach_log("app", "line one\nline two")
-    text, data = report.write(tmp_path, Status.PASSED, "")
+    writer = OutputWriter(tmp_path, Redactor({}))
+    text, data = report.write(writer, tmp_path / "reports", Status.PASSED, "")
     lines = text.read_text().splitlines()
     assert lines[0].endswith("run r1")
     assert all(line[:4].isdigit() and "Z" in line[:25] for line in lines[1:])
     assert any("app: line two" in line for line in lines)
     doc = json.loads(data.read_text())
-    assert doc["checks"][0]["id"] == "staging.readyz"
+    assert doc["checks"][0]["id"] == "staging.ready.app"
     assert doc["checks"][0]["seconds"] == 0.25
     assert doc["measurements"] == {"all_green_s": 7.5}
     assert doc["logs"]["app"] == "line one\nline two"

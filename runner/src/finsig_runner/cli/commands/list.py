@@ -60,11 +60,11 @@ def lines(reg: Mapping[str, Stage], ctx_for: StageContext | None) -> list[str]:
 
 
 def main(args: argparse.Namespace, *, stages: Mapping[str, Stage] | None = None) -> int:
-    from finsig_runner.stages.registry import STAGES
+    from finsig_runner.stages.registry import stages_for
 
-    reg = stages if stages is not None else STAGES
     workspace = args.workspace.resolve()
     config = load(workspace, os.environ)
+    reg = stages if stages is not None else stages_for(config)
     ctx = StageContext.create(workspace, config, "list", "list")
     print("\n".join(lines(reg, ctx)))
     return 0

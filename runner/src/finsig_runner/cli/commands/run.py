@@ -11,6 +11,7 @@ from pathlib import Path
 
 from finsig_runner.cli.commands._common import add_trust, add_workspace
 from finsig_runner.evidence.trust import Trust
+from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.config_loader import load, to_json
 from finsig_runner.containers.run_network import run_network
 from finsig_runner.containers.sweep import WorkspaceSweeper
@@ -49,10 +50,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=main)
 
 
-def registry() -> Mapping[str, Stage]:
-    from finsig_runner.stages.registry import STAGES
+def registry(config: RunnerConfig) -> Mapping[str, Stage]:
+    from finsig_runner.stages.registry import stages_for
 
-    return STAGES
+    return stages_for(config)
 
 
 def describe(plan: Plan, reg: Mapping[str, Stage]) -> list[str]:
@@ -80,8 +81,8 @@ def main(
     workspace: Path = args.workspace.resolve()
     if not workspace.is_dir():
         raise UsageError(f"--workspace {workspace}: not a directory")
-    reg = stages if stages is not None else registry()
     config = load(workspace, os.environ if env is None else env, args.overrides)
+    reg = stages if stages is not None else registry(config)
     from_dir = args.from_dir.resolve() if args.from_dir else None
     plan = build_plan(reg, parse_names(args.stages), parse_names(args.only), from_dir)
     if not plan.stages:

@@ -37,11 +37,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from finsig_runner.stages.registry import STAGES
+    from finsig_runner.stages.registry import stages_for
 
     workspace: Path = args.workspace.resolve()
     config = load(workspace, os.environ, args.overrides)
-    declared = {name: tuple(s.checks) for name, s in STAGES.items() if name != "validate"}
+    declared = {name: tuple(s.checks) for name, s in stages_for(config).items()
+                if name != "validate"}
     written = merge(workspace, args.merge, config, declared,
                     Trust.of(args.pubkeys, args.allow_unsigned))
     doc = written.document

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from finsig_runner.core.model import Check, Status
+from finsig_runner.core.outputs import OutputWriter
 
 
 def _stamp(moment: datetime) -> str:
@@ -73,13 +73,14 @@ class DeployReport:
     def failed(self) -> list[Check]:
         return [t.check for t in self.checks if t.check.status in (Status.FAILED, Status.ERROR)]
 
-    def write(self, reports: Path, status: Status, reason: str) -> tuple[Path, Path]:
-        reports.mkdir(parents=True, exist_ok=True)
+    def write(self, writer: OutputWriter, reports: Path, status: Status,
+              reason: str) -> tuple[Path, Path]:
+        """reports/deploy-report.log and .json, through the run's one writer."""
         text = reports / "deploy-report.log"
         body = [f"FINSIG staging deploy report - run {self.run_id}", *self.lines,
                 f"{_stamp(datetime.now(UTC))} result {status.value}"
                 + (f": {reason}" if reason else "")]
-        text.write_text("\n".join(body) + "\n", encoding="utf-8")
+        writer.text(text, "\n".join(body) + "\n")
         doc = {
             "run_id": self.run_id,
             "started": _stamp(self.started),
@@ -92,5 +93,5 @@ class DeployReport:
             "logs": self.logs,
         }
         data = reports / "deploy-report.json"
-        data.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        writer.json(data, doc)
         return text, data

@@ -1,22 +1,29 @@
 """`staging`: the compose file's stack on the run's network, proven healthy, scraped and alerting.
 
 The topology comes from docker-compose.staging.yml (finsig_runner.containers.compose), the app image
-from
-the `image` stage's artifacts/docker-image.tar (loaded, then removed) unless staging_app_image
-names one. See docs/staging.md for every check. Teardown always happens: on success, failure and
-interrupt (the engine sets the run's cancel event on SIGINT/SIGTERM; every wait here watches it).
-Outputs: reports/deploy-report.log and reports/deploy-report.json.
+from the `image` stage's artifacts/docker-image.tar (loaded, then removed) unless staging_app_image
+names one. What is proven about the project — which services answer which readiness probe, the
+metric that proves scraping, the smoke requests, the faults and their alerts — comes from
+`[tool.finsig-runner.staging]` (docs/staging.md); the check ids follow those names. Teardown always
+happens: on success, failure and interrupt (the engine sets the run's cancel event on
+SIGINT/SIGTERM; every wait here watches it). Outputs: reports/deploy-report.log and .json.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from finsig_runner.containers import resources as docker_resources
-from finsig_runner.containers.compose import ComposeError, load_compose
+from finsig_runner.containers.compose import ComposeError, ComposeProject, load_compose
+from finsig_runner.containers.stack import Stack
+from finsig_runner.containers.waits import StackError, Stopped
+from finsig_runner.core.config import RunnerConfig, StagingSettings
+from finsig_runner.core.config_loader import to_json
 from finsig_runner.core.context import Cancelled, StageContext
+from finsig_runner.core.errors import ConfigError
 from finsig_runner.core.model import Check, StageInputs, StageResult, Status
 from finsig_runner.stages.common import (
     Draft,
@@ -30,40 +37,45 @@ from finsig_runner.stages.common import (
     skipped,
 )
 from finsig_runner.core.errors import EvidenceError
+from finsig_runner.stages.staging import ids, topology
+from finsig_runner.stages.staging.checks import Limits, StagingProbes
+from finsig_runner.stages.staging.drill import FaultDrill
 from finsig_runner.stages.staging.report import DeployReport
+from finsig_runner.stages.staging_compose import compose_env
 from finsig_runner.stages.staging.verified_image import load_verified
-from finsig_runner.containers.stack import Stack
-from finsig_runner.stages.staging.checks import Expected, Limits, Verifier, expected_monitoring
-from finsig_runner.containers.waits import StackError, Stopped
-
-APP_IMAGE_VARIABLE = "FINSIG_APP_IMAGE"
 
 
 class StagingStage(StageBase):
+    """Its `checks` follow the settings it is made with: the registry makes it from the run's
+    configuration (`for_config`), so `validate` requires exactly the ids this run reports."""
+
     name = "staging"
     requires: tuple[str, ...] = ("image", "monitoring")
-    checks: tuple[str, ...] = (
-        "staging.up", "staging.readyz", "staging.targets", "staging.rules", "staging.smoke",
-        "staging.counter", "staging.alert.AppDown", "staging.resolved.AppDown",
-        "staging.alert.PostgresDown", "staging.recovered.PostgresDown", "staging.teardown",
-    )
     always = False
     uses_project_env = False
+
+    def __init__(self, settings: StagingSettings | None = None, drill: bool = True) -> None:
+        self.checks: tuple[str, ...] = ids.declared(settings or StagingSettings(), drill)
+
+    @classmethod
+    def for_config(cls, config: RunnerConfig) -> StagingStage:
+        return cls(config.staging, config.staging_fault_drill)
 
     def inputs(self, ctx: StageContext) -> StageInputs:
         compose = resolve(ctx, ctx.config.staging_compose)
         files = [compose, ctx.artifacts / "docker-image-sha256.txt"]
+        files += [resolve(ctx, f) for r in ctx.config.staging.smoke
+                  for f in (r.body_file, r.expect_file) if f]
         try:
-            project = load_compose(compose, self._env(ctx, ctx.config.staging_app_image))
+            project = load_compose(compose, compose_env(ctx.config.staging_app_image))
             files += [b.path for s in project.services.values() for b in s.binds]
         except ComposeError:
             pass
+        settings = to_json(ctx.config)["staging"]
         return StageInputs(files=tuple(files), config=(
             ("staging_app_image", ctx.config.staging_app_image),
-            ("staging_fault_drill", str(ctx.config.staging_fault_drill))))
-
-    def _env(self, ctx: StageContext, image: str) -> dict[str, str]:
-        return {APP_IMAGE_VARIABLE: image} if image else {}
+            ("staging_fault_drill", str(ctx.config.staging_fault_drill)),
+            ("staging", json.dumps(settings, sort_keys=True))))
 
     def run(self, ctx: StageContext) -> StageResult:
         started = now()
@@ -83,7 +95,7 @@ class StagingStage(StageBase):
                 except EvidenceError as exc:  # a tar that is not the one recorded: a finding
                     return failed(Draft(self.name), str(exc), started)
             try:
-                project = load_compose(compose, self._env(ctx, image))
+                project = load_compose(compose, compose_env(image))
             except ComposeError as exc:
                 return error(self.name, f"{ctx.config.staging_compose}: {exc}", started)
             return self._run(ctx, client, project, image, started)
@@ -92,8 +104,12 @@ class StagingStage(StageBase):
                 _unload(client, loaded)
             client.close()
 
-    def _run(self, ctx: StageContext, client: Any, project: Any, image: str,
+    def _run(self, ctx: StageContext, client: Any, project: ComposeProject, image: str,
              started: datetime) -> StageResult:
+        try:
+            layout = topology.resolve(project, ctx.config.staging, ctx.workspace)
+        except ConfigError as exc:
+            return error(self.name, f"[tool.finsig-runner.staging] {exc}", started)
         report = DeployReport(ctx.run_id)
         report.log(f"compose file {ctx.config.staging_compose}; services in start order: "
                    + " | ".join(", ".join(level) for level in project.start_levels))
@@ -111,7 +127,8 @@ class StagingStage(StageBase):
         interrupted = False
         crash: Exception | None = None
         try:
-            self._prove(stack, report, limits, stop, cfg.staging_fault_drill)
+            self._prove(StagingProbes(stack, report, limits, stop, layout),
+                        cfg.staging_fault_drill)
         except (Stopped, Cancelled):
             interrupted = True
             report.log("interrupted: tearing down")
@@ -119,16 +136,7 @@ class StagingStage(StageBase):
             crash = exc
             report.log(f"error: {type(exc).__name__}: {exc}; tearing down")
         finally:
-            t0 = time.monotonic()
-            problems = stack.down()
-            left = {k: v for k, v in stack.left_over().items() if v}
-            teardown = time.monotonic() - t0
-            report.measure("teardown_s", teardown)
-            if left:
-                problems.append(f"left behind: {left}")
-            detail = "; ".join(problems) or "every container, the network and volumes removed"
-            report.add(Check("staging.teardown", Status.FAILED if problems else Status.PASSED,
-                             detail), datetime.now(UTC), teardown)
+            _tear_down(stack, report)
         result = Draft(self.name, Status.PASSED)
         result.checks = [t.check for t in report.checks]
         failed = report.failed()
@@ -142,15 +150,14 @@ class StagingStage(StageBase):
             result.reason = "; ".join(f"{c.id}: {c.detail}" for c in failed)[:2000]
         result.summary = {"measurements": report.measurements,
                           "services": list(project.services)}
-        paths = report.write(ctx.reports, result.status, result.reason)
+        paths = report.write(ctx.writer, ctx.reports, result.status, result.reason)
         result.outputs = digests(ctx, list(paths))
         if interrupted:
             raise Cancelled(self.name)
         return finish(result, started)
 
-    def _prove(self, stack: Stack, report: DeployReport, limits: Limits, stop: Any,
-               drill: bool) -> None:
-        verifier = Verifier(stack, report, limits, stop)
+    def _prove(self, probes: StagingProbes, drill: bool) -> None:
+        stack, report = probes.stack, probes.report
         try:
             t0 = time.monotonic()
             began = datetime.now(UTC)
@@ -159,34 +166,54 @@ class StagingStage(StageBase):
             except StackError as exc:
                 if exc.logs:
                     report.attach_log(exc.service, exc.logs)
-                report.add(Check("staging.up", Status.FAILED, str(exc)), began,
-                           time.monotonic() - t0)
-                verifier.logs_of_failed()
+                report.add(Check(ids.UP, Status.FAILED, str(exc)), began, time.monotonic() - t0)
+                probes.logs_of_failed()
                 return
             all_green = time.monotonic() - t0
             report.measure("all_green_s", all_green)
-            report.add(Check("staging.up", Status.PASSED,
+            report.add(Check(ids.UP, Status.PASSED,
                              f"{len(stack.services)} services healthy in {all_green:.1f}s"),
                        began, all_green)
-            expected: Expected = expected_monitoring(stack)
-            first = [verifier.readyz(), verifier.targets(expected), verifier.rules(expected)]
-            before = verifier.counter_value()
-            sent_before = verifier.http.requests
-            smoke = verifier.smoke()
-            sent = verifier.http.requests - sent_before
-            verifier.counter(before, sent)
-            ok = all(c.status is Status.PASSED for c in [*first, smoke])
+            self._checks(probes)
+            faults = probes.topology.settings.faults
             if not drill:
                 report.log("fault drill off (staging_fault_drill = false)")
-            elif not ok:
+            elif faults and report.failed():
                 report.log("fault drill skipped: an earlier check failed")
             else:
-                verifier.app_down()
-                verifier.postgres_down()
+                for fault in faults:
+                    FaultDrill(probes).run(fault)
             if report.failed():
-                verifier.logs_of_failed()
+                probes.logs_of_failed()
         finally:
-            verifier.http.close()
+            probes.http.close()
+
+    def _checks(self, probes: StagingProbes) -> None:
+        """Readiness, targets, rules, the smoke requests and scraping, in the declared order."""
+        settings = probes.topology.settings
+        for probe in settings.ready:
+            probes.ready(probe)
+        probes.targets()
+        probes.rules()
+        before = probes.metric_sum()
+        for request in settings.smoke:
+            probes.smoke(request)
+        if settings.scrape is not None:
+            probes.scrape(before)
+
+
+def _tear_down(stack: Stack, report: DeployReport) -> None:
+    """Remove the run's containers, network and volumes; `staging.teardown` says what stayed."""
+    t0 = time.monotonic()
+    problems = stack.down()
+    left = {k: v for k, v in stack.left_over().items() if v}
+    teardown = time.monotonic() - t0
+    report.measure("teardown_s", teardown)
+    if left:
+        problems.append(f"left behind: {left}")
+    detail = "; ".join(problems) or "every container, the network and volumes removed"
+    report.add(Check(ids.TEARDOWN, Status.FAILED if problems else Status.PASSED, detail),
+               datetime.now(UTC), teardown)
 
 
 def _unload(client: Any, image: str) -> None:
