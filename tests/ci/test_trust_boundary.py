@@ -165,7 +165,11 @@ def test_no_workflow_runs_with_secrets_for_pull_request_code() -> None:
       "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "7"}, "on_success"),
     ({"CI_PIPELINE_SOURCE": "push", "CI_PROJECT_ID": "7", "CI_COMMIT_BRANCH": "main"},
      "on_success"),
-], ids=["fork merge request", "merge request", "push"])
+    ({"CI_PIPELINE_SOURCE": "push", "CI_PROJECT_ID": "7", "CI_COMMIT_TAG": "v0.1.0"},
+     "on_success"),
+    ({"CI_PIPELINE_SOURCE": "push", "CI_PROJECT_ID": "7", "CI_COMMIT_BRANCH": "topic",
+      "CI_OPEN_MERGE_REQUESTS": "finsig/finsig!3"}, "never"),
+], ids=["fork merge request", "merge request", "push", "tag", "branch of a merge request"])
 def test_gitlab_runs_no_pipeline_for_a_fork(variables: dict[str, str], runs: str) -> None:
     assert gitlab_rules(load(GITLAB)["workflow"]["rules"], variables) == runs
 
