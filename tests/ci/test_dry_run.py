@@ -42,11 +42,14 @@ def test_commands_were_found() -> None:
 
 
 def all_dry(run: Callable[[list[str]], subprocess.CompletedProcess[str]]) -> list[str]:
-    """Every command dry-run, four at a time; one message per failure."""
+    """Every command dry-run, four at a time (each distinct dry run once: the seal job's four
+    `seal DIR --key K` are one `seal --help`); one message per failure."""
+    dry_runs = [tuple(dry(argv)) for _where, argv in COMMANDS]
+    unique = list(dict.fromkeys(dry_runs))
     with ThreadPoolExecutor(max_workers=4) as pool:
-        done = list(pool.map(lambda c: run(dry(c[1])), COMMANDS))
-    return [f"{where}: finsig-runner {' '.join(argv)}\n{d.stdout}{d.stderr}"
-            for (where, argv), d in zip(COMMANDS, done) if d.returncode != 0]
+        results = dict(zip(unique, pool.map(lambda argv: run(list(argv)), unique)))
+    return [f"{where}: finsig-runner {' '.join(argv)}\n{results[d].stdout}{results[d].stderr}"
+            for (where, argv), d in zip(COMMANDS, dry_runs) if results[d].returncode != 0]
 
 
 def on_host(argv: list[str]) -> subprocess.CompletedProcess[str]:
