@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 
 usage() {
   cat <<USAGE
-Usage: scripts/validate.sh [--help] merge DIR...
+Usage: scripts/validate.sh [--help] merge DIR... --pubkey FILE|FINGERPRINT [--allow-unsigned]
        scripts/validate.sh [--help] verify DIR --pubkey FILE
        scripts/validate.sh [--help] log FILE
-  merge DIR...   one validation (artifacts/artifact-validation.json, signed when a key is
-                 configured) over the evidence of several partial runs: finsig-runner validate --merge
+  merge DIR...   one validation (artifacts/artifact-validation.json) over the evidence of several
+                 partial runs, each sealed by a key given with --pubkey (seal the merge with
+                 finsig-runner seal): finsig-runner validate --merge
   verify DIR     check DIR's evidence offline (schema, hashes, event-log chain, signatures) with a
                  public key you were given: finsig-runner verify
   log FILE       check an event log's hash chain: finsig-runner verify-log

@@ -18,7 +18,7 @@ from finsig_runner.core import signing
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.model import Status
 
-from tests.ci.replay import ArtifactStore, Step, github_job, gitlab_expand, gitlab_job
+from tests.support.ci_replay import ArtifactStore, Step, github_job, gitlab_expand, gitlab_job
 from tests.support import evidence_set as es
 from tests.support.ci_files import GITLAB, WORKFLOWS_DIR, load
 

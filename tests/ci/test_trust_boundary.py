@@ -14,7 +14,7 @@ import yaml
 
 from finsig_runner.core.config_loader import load as load_config
 
-from tests.ci.replay import github_if, gitlab_expand, gitlab_rules
+from tests.support.ci_replay import github_if, gitlab_expand, gitlab_rules
 from tests.support.ci_files import (
     GITLAB, ROOT, WORKFLOWS, WORKFLOWS_DIR, load, runner_commands, triggers,
 )

@@ -53,6 +53,10 @@ class EarlierRun(Protocol):
     @property
     def chain_hash(self) -> str: ...
 
+    @property
+    def signed_by(self) -> str | None:
+        """The trusted key that sealed it; None when taken unsigned (--allow-unsigned)."""
+
     def result(self, stage: str) -> StageResult | None: ...
 
     def missing_output(self, stage: str) -> str | None: ...
@@ -122,6 +126,7 @@ class Engine:
                    stages=list(plan.stages), external=list(plan.external), partial=plan.partial,
                    from_dir=str(plan.from_dir) if plan.from_dir else None,
                    from_chain_hash=self.earlier.chain_hash if self.earlier else None,
+                   from_signed_by=self.earlier.signed_by if self.earlier else None,
                    jobs=self.jobs, config=config_json(self.config),
                    previous=str(previous) if previous else None)
         self.observer.run_started(self.run_id, plan)
