@@ -16,12 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from finsig_runner.core.errors import ToolError
+
 NETWORK_ENV = "FINSIG_RUNNER_NETWORK"
 LOOPBACK = "127.0.0.1"
 
 
-class UnreachableError(LookupError):
-    """The port is not published on 127.0.0.1 (host mode), so there is no allowed address."""
+class UnreachableError(ToolError):
+    """The port is not published on 127.0.0.1 (host mode), so there is no allowed address (exit
+    3)."""
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 
 from testcontainers.core.waiting_utils import WaitStrategy, WaitStrategyTarget
 
+from finsig_runner.core.errors import Interrupted, ToolError
+
 T = TypeVar("T")
 
 
-class StackError(Exception):
-    """A service did not come up: `service` names it, `logs` holds its last log lines."""
+class StackError(ToolError):
+    """A service did not come up (exit 3): `service` names it, `logs` holds its last log lines."""
 
     def __init__(self, service: str, message: str, logs: str = "") -> None:
         super().__init__(f"{service}: {message}")
@@ -20,8 +22,11 @@ class StackError(Exception):
         self.logs = logs
 
 
-class Stopped(Exception):
-    """The wait was abandoned: the run was interrupted or another service failed."""
+class Stopped(Interrupted):
+    """The wait was abandoned because `stop` said so: the run was interrupted (exit 130).
+
+    Inside Stack.up a sibling's failure stops the other waits too; up() then raises that failure.
+    """
 
 
 def log_tail(container: Any, lines: int = 30) -> str:

@@ -9,12 +9,14 @@ import graphlib
 import heapq
 from collections.abc import Iterable, Mapping
 
+from finsig_runner.core.errors import ConfigError
 
-class CycleFound(Exception):
-    """The graph has a cycle; `cycle` lists it, first node repeated last (`a -> b -> a`).
 
-    Callers turn it into their own error class (a ConfigError for stages, a ComposeError for a
-    compose file), each with its exit code.
+class CycleFound(ConfigError):
+    """The graph has a cycle (exit 2); `cycle` lists it, first node repeated last (`a -> b -> a`).
+
+    Callers that know where the graph came from raise their own error naming it (UnknownStageError
+    for the stage registry, ComposeError for a compose file's services).
     """
 
     def __init__(self, cycle: list[str]) -> None:

@@ -298,7 +298,7 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 def sign_envelope(payload: bytes, payload_type: str, key: Ed25519PrivateKey) -> bytes:
     """A canonical DSSE envelope (bytes, ending in a newline) with one Ed25519 signature."""
     if not payload_type:
-        raise ValueError("payload_type must not be empty")
+        raise SignatureError("envelope: payload_type must not be empty (it would never verify)")
     sig = key.sign(pae(payload_type, payload))
     return Envelope(payload_type, payload, (Signature(fingerprint(key), sig),)).canonical()
 

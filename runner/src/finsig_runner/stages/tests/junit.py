@@ -6,9 +6,12 @@ import xml.etree.ElementTree as ET  # nosec B405 - parses reports our own tools 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from finsig_runner.core.errors import ToolError
 
-class JUnitError(ValueError):
-    """The report is missing or not JUnit XML."""
+
+class JUnitError(ToolError):
+    """The report is missing or not JUnit XML: the tool that should have written it broke (exit
+    3)."""
 
 
 @dataclass(frozen=True)
