@@ -8,7 +8,6 @@ time and take it out again.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -18,10 +17,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from finsig_runner.core.config import RunnerConfig
 from finsig_runner.core.context import StageContext
+from finsig_runner.vulndb import converter_version
+from finsig_runner.vulndb.metadata import make_metadata, write_metadata
+from finsig_runner.vulndb.model import Advisory, Alias, Converted, SourceInfo
+from finsig_runner.vulndb.writer import write_database
 
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / "wheelhouse"
@@ -199,59 +201,44 @@ def planted(root: Path, files: Mapping[str, str | None]) -> Iterator[None]:
                 path.write_text(old, encoding="utf-8")
 
 
-# The vulnerability database the tests use until `make vulndb` exists: safety 3.7.0's schema 2.0.0
-# with one real advisory from the vendored PyPA snapshot (vulns/idna/PYSEC-2024-60.yaml: ECOSYSTEM
-# range introduced 0.1, fixed 3.7; alias CVE-2024-3651), and one for a package no fixture pins.
-ADVISORIES: dict[str, list[dict[str, Any]]] = {
-    "idna": [
-        {
-            "specs": [">=0.1,<3.7"],
-            "ids": [
-                {"type": "pyup", "id": "PYSEC-2024-60"},
-                {"type": "cve", "id": "CVE-2024-3651"},
-            ],
-            "advisory": "idna.encode() is quadratic on crafted input (denial of service).",
-            "affected_versions": [],
-            "fixed_versions": ["3.7"],
-            "more_info_path": "/vulnerability/PYSEC-2024-60",
-            "published_date": "2024-07-07",
-            "transitive": False,
-            "closest_secure_versions": {"upper": "3.7", "lower": None},
-        }
-    ],
-    "nonexistent-fixture-package": [
-        {
-            "specs": ["<1.0"],
-            "ids": [
-                {"type": "pyup", "id": "PYSEC-0000-1"},
-                {"type": "ghsa", "id": "GHSA-xxxx-xxxx-xxxx"},
-            ],
-            "advisory": "never pinned by the fixtures",
-            "fixed_versions": ["1.0"],
-            "more_info_path": "/vulnerability/PYSEC-0000-1",
-            "transitive": False,
-        }
-    ],
-}
+# The vulnerability database the stage tests use, written by the runner's own vulndb writer (the
+# real format, with the files' sha256 in finsig-vulndb.json): one real advisory from the vendored
+# PyPA snapshot (vulns/idna/PYSEC-2024-60.yaml: ECOSYSTEM range introduced 0.1, fixed 3.7; alias
+# CVE-2024-3651), and one for a package no fixture pins.
+ADVISORIES = (
+    Advisory(
+        id="PYSEC-2024-60",
+        package="idna",
+        specs=(">=0.1,<3.7",),
+        aliases=(Alias("cve", "CVE-2024-3651"),),
+        advisory="idna.encode() is quadratic on crafted input (denial of service).",
+        published="2024-07-07",
+        fixed_versions=("3.7",),
+        more_info_path="/vulnerability/PYSEC-2024-60",
+    ),
+    Advisory(
+        id="PYSEC-0000-1",
+        package="nonexistent-fixture-package",
+        specs=("<1.0",),
+        aliases=(Alias("ghsa", "GHSA-xxxx-xxxx-xxxx"),),
+        advisory="never pinned by the fixtures",
+        fixed_versions=("1.0",),
+        more_info_path="/vulnerability/PYSEC-0000-1",
+    ),
+)
 DB_SOURCE_DATE = "2024-10-10"
+DB_SOURCE = SourceInfo(
+    kind="osv",
+    label="pypa/advisory-database@3ccb612573e2 (test excerpt)",
+    path="test-excerpt",
+    sha256="0" * 64,
+    date=DB_SOURCE_DATE,
+    base_domain="https://osv.dev",
+)
 
 
 def make_vulndb(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    meta = {"schema_version": "2.0.0", "base_domain": "https://osv.dev", "timestamp": 1728518400}
-    short = {name: [s for e in entries for s in e["specs"]] for name, entries in ADVISORIES.items()}
-    (root / "insecure.json").write_text(json.dumps({"meta": meta, "vulnerable_packages": short}))
-    full = {"meta": {**meta, "severities": {}}, "vulnerable_packages": ADVISORIES}
-    (root / "insecure_full.json").write_text(json.dumps(full))
-    (root / "finsig-vulndb.json").write_text(
-        json.dumps(
-            {
-                "source": "pypa/advisory-database@3ccb612573e2 (test excerpt)",
-                "source_date": DB_SOURCE_DATE,
-                "built": "2024-10-11T00:00:00+00:00",
-                "advisories": 2,
-                "packages": 2,
-            }
-        )
-    )
+    converted = Converted(DB_SOURCE, ADVISORIES, skipped={})
+    files = write_database(converted, root)
+    write_metadata(make_metadata(converted, files, converter_version(), []), root)
     return root

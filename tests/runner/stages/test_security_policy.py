@@ -74,6 +74,18 @@ def test_a_database_in_the_old_schema_is_an_error(demo: Demo, tmp_path: Path) ->
     assert status is Status.ERROR and "schema_version" in reason
 
 
+def test_a_database_changed_after_its_build_is_an_error(demo: Demo, tmp_path: Path) -> None:
+    edited = tmp_path / "db"
+    shutil.copytree(demo.vulndb, edited)
+    short = json.loads((edited / "insecure.json").read_text())
+    short["vulnerable_packages"]["idna"] = ["<0"]  # hides the finding, keeps the schema
+    (edited / "insecure.json").write_text(json.dumps(short))
+    with planted(demo.root, VULNERABLE):
+        status, reason, report = run(demo, vulndb=str(edited))
+    assert status is Status.ERROR and "insecure.json: sha256" in reason
+    assert report["database"] is None and report["findings"] == []
+
+
 def test_an_old_database_warns_or_fails_by_policy(demo: Demo) -> None:
     later = date(2026, 1, 1)
     status, _, report = run(demo, today=later, vulndb_max_age_days=30, vulndb_age_policy="warn")

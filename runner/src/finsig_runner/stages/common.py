@@ -24,6 +24,12 @@ from finsig_runner.core.source import GitRun
 
 # Files whose content changes how the code tools behave.
 TOOL_CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini", ".flake8", "mypy.ini", ".coveragerc")
+# For a tool that must never reach the network: any attempt goes to a closed local port.
+NO_NETWORK = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+}
 
 
 class StageBase:
@@ -53,9 +59,6 @@ class Draft:
     outputs: list[FileDigest] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     tool_versions: dict[str, str] = field(default_factory=dict)
-
-    def failed_checks(self) -> list[Check]:
-        return [c for c in self.checks if c.status in (Status.FAILED, Status.ERROR)]
 
 
 def now() -> datetime:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from finsig_runner.vulndb.build import BuildRequest, build, converter_version
-from finsig_runner.vulndb.metadata import read_metadata
-from finsig_runner.vulndb.model import VulnDbError
+from finsig_runner.vulndb.errors import VulnDbError
+from finsig_runner.vulndb.reader import read_metadata
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     except VulnDbError as exc:
         print(f"vulndb: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return int(exc.exit_code)
     return 0
 
 

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from finsig_runner.vulndb.errors import VulnDbUsageError
 from finsig_runner.vulndb.metadata import Metadata, make_metadata, write_metadata
-from finsig_runner.vulndb.model import Converted, VulnDbUsageError
+from finsig_runner.vulndb.model import Converted
 from finsig_runner.vulndb.sources import convert_source
 from finsig_runner.vulndb.writer import write_database
 

@@ -1,21 +1,18 @@
 """DIR/finsig-vulndb.json: what the database was built from, when, and what was left out.
 
-The security stage reads "source" and "source_date" (and may check "files" against the database
-files); `read_metadata` and `advisory_aliases` are the reading side.
+This is the writing side; finsig_runner.vulndb.reader reads it back.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from finsig_runner.vulndb.model import SCHEMA_VERSION, Converted, VulnDbError
-from finsig_runner.vulndb.writer import INSECURE, INSECURE_FULL, dumps, write_atomic
+from finsig_runner.vulndb.model import SCHEMA_VERSION, Converted
+from finsig_runner.vulndb.writer import dumps, write_atomic
 
 METADATA = "finsig-vulndb.json"
 
@@ -102,48 +99,3 @@ def write_metadata(metadata: Metadata, out: Path) -> Path:
     path = out / METADATA
     write_atomic(path, dumps(metadata.to_json()))
     return path
-
-
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_bytes())
-    except FileNotFoundError as exc:
-        raise VulnDbError(f"{path}: missing (build the database with `make vulndb`)") from exc
-    except (OSError, ValueError) as exc:
-        raise VulnDbError(f"{path}: unreadable ({exc})") from exc
-
-
-def read_metadata(db_dir: Path, verify: bool = True) -> Metadata:
-    """Read DIR/finsig-vulndb.json; with `verify`, also check both database files against the
-    sha256 recorded there. Any problem is a VulnDbError (the security stage makes it ERROR)."""
-    raw = _load_json(db_dir / METADATA)
-    try:
-        metadata = Metadata(**{key: raw[key] for key in Metadata.__dataclass_fields__})
-    except (KeyError, TypeError) as exc:
-        raise VulnDbError(f"{db_dir / METADATA}: missing key {exc}") from exc
-    if metadata.schema_version != SCHEMA_VERSION:
-        raise VulnDbError(
-            f"{db_dir}: schema {metadata.schema_version}, safety needs {SCHEMA_VERSION}"
-        )
-    if verify:
-        for name in (INSECURE, INSECURE_FULL):
-            path = db_dir / name
-            try:
-                actual = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError as exc:
-                raise VulnDbError(f"{path}: unreadable ({exc})") from exc
-            if actual != metadata.files.get(name):
-                raise VulnDbError(f"{path}: sha256 {actual} differs from {METADATA}")
-    return metadata
-
-
-def advisory_aliases(db_dir: Path) -> dict[tuple[str, str], list[str]]:
-    """{(package, id safety reports): [CVE/GHSA/... aliases]} from DIR/insecure_full.json."""
-    full = _load_json(db_dir / INSECURE_FULL)
-    aliases: dict[tuple[str, str], list[str]] = {}
-    for package, entries in (full.get("vulnerable_packages") or {}).items():
-        for entry in entries:
-            ids = entry.get("ids") or []
-            pyup = next((i["id"] for i in ids if i.get("type") == "pyup"), "")
-            aliases[(package, pyup)] = [i["id"] for i in ids if i.get("type") != "pyup"]
-    return aliases

@@ -11,18 +11,6 @@ SCHEMA_VERSION = "2.0.0"  # the only schema safety 3.7.0 accepts (safety.constan
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
-class VulnDbError(Exception):
-    """The source cannot be read or converted, or a database cannot be read back."""
-
-    exit_code = 1
-
-
-class VulnDbUsageError(VulnDbError):
-    """The command line asks for something impossible (exit 2, like every configuration error)."""
-
-    exit_code = 2
-
-
 def normalise_name(name: str) -> str:
     """PEP 503 normalisation, the form safety looks package names up by (canonicalize_name)."""
     return _SEPARATORS.sub("-", name.strip()).lower()

@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from finsig_runner.vulndb.model import Advisory, Alias, Skipped, VulnDbError, normalise_name
+from finsig_runner.vulndb.errors import VulnDbError
+from finsig_runner.vulndb.model import Advisory, Alias, Skipped, normalise_name
 from finsig_runner.vulndb.ranges import range_specifiers, unique, version_specifiers
 
 ECOSYSTEM = "PyPI"

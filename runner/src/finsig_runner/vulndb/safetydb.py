@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from finsig_runner.vulndb.model import Advisory, Alias, Skipped, VulnDbError, normalise_name
+from finsig_runner.vulndb.errors import VulnDbError
+from finsig_runner.vulndb.model import Advisory, Alias, Skipped, normalise_name
 from finsig_runner.vulndb.ranges import unique, valid_specifier
 
 FULL_FILE = "insecure_full.json"

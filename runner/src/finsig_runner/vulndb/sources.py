@@ -18,7 +18,8 @@ from pathlib import Path, PurePosixPath
 
 from finsig_runner.core.hashing import sha256_file
 from finsig_runner.vulndb import osv, safetydb
-from finsig_runner.vulndb.model import Converted, Skipped, SourceInfo, VulnDbError
+from finsig_runner.vulndb.errors import VulnDbError
+from finsig_runner.vulndb.model import Converted, Skipped, SourceInfo
 
 OSV_SUFFIXES = (".yaml", ".yml", ".json")
 OSV_LICENCE = "CC-BY-4.0"

@@ -41,7 +41,7 @@ from finsig_runner.evidence.verdict import Failure, Policy
 from finsig_runner.evidence.writer import write_seal
 from finsig_runner.report import render_run, stage_graph
 from finsig_runner.stages.validate import runner_image, sbom
-from finsig_runner.vulndb.metadata import read_metadata
+from finsig_runner.vulndb import VulnDbError, read_metadata
 
 CHECKS = ("validate.integrity", "validate.schema", "validate.signature", "validate.sbom",
           "validate.secrets", "validate.verdict")
@@ -231,6 +231,6 @@ def _vulndb_of(ctx: StageContext) -> dict[str, str] | None:
     path = Path(ctx.config.vulndb)
     try:
         meta = read_metadata(path if path.is_absolute() else ctx.workspace / path, verify=False)
-    except Exception:  # no database, or an unreadable one: the document says null
+    except VulnDbError:  # no database, or an unreadable one: the document says null
         return None
     return {"source": meta.source, "source_date": meta.source_date}
