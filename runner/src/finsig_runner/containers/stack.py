@@ -81,19 +81,7 @@ class Stack:
         if missing:
             raise StackError(missing[0].split(":")[0], f"image {', '.join(missing)} is not "
                              "here (never pulled: build it with `make images`)")
-        shared = reach.run_network()
-        if shared is not None:  # inside the runner: its network, already joined
-            network = Network()
-            network.name = shared
-            self.network = network
-            self.report.log(f"network {shared} (the run's internal network, services by alias)")
-        else:
-            name = resource_name(self.run_id, "net")
-            network = Network(docker_network_kw={"driver": "bridge",
-                                                 "labels": dict(self.labels)})
-            network.name = name
-            self.network = network.create()
-            self.report.log(f"network {name} (bridge, ports on 127.0.0.1)")
+        self.network = self._network()
         for volume in self.project.volumes:
             vname = resource_name(self.run_id, volume)
             self.client.volumes.create(vname, labels={**self.project.volumes[volume],
@@ -134,6 +122,20 @@ class Stack:
             raise real[0]
         if failures:
             raise failures[0]
+
+    def _network(self) -> Network:
+        shared = reach.run_network()
+        if shared is not None:  # inside the runner: its network, already joined
+            network = Network()
+            network.name = shared
+            self.report.log(f"network {shared} (the run's internal network, services by alias)")
+            return network
+        name = resource_name(self.run_id, "net")
+        network = Network(docker_network_kw={"driver": "bridge", "labels": dict(self.labels)})
+        network.name = name
+        created = network.create()
+        self.report.log(f"network {name} (bridge, ports on 127.0.0.1)")
+        return created
 
     def _has(self, image: str) -> bool:
         import docker.errors

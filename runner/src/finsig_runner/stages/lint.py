@@ -13,13 +13,13 @@ from finsig_runner.stages.common import (
     config_files,
     digests,
     error,
+    existing_sources,
     finish,
     first_line_version,
     listing,
     no_sources,
     now,
     python_files,
-    resolve,
     skipped,
     runner_tool,
     runner_versions,
@@ -82,7 +82,7 @@ class LintStage(StageBase):
 
     def run(self, ctx: StageContext) -> StageResult:
         started = now()
-        sources = [s for s in ctx.config.sources if resolve(ctx, s).exists()]
+        sources = existing_sources(ctx)
         if not sources:
             return skipped(self.name, no_sources(ctx), started)
         version = ctx.run_tool([*runner_tool("flake8"), "--version"], timeout=120)

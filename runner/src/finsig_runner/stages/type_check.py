@@ -16,6 +16,7 @@ from finsig_runner.stages.common import (
     config_files,
     digests,
     error,
+    existing_sources,
     existing,
     finish,
     first_line_version,
@@ -23,7 +24,6 @@ from finsig_runner.stages.common import (
     no_sources,
     now,
     python_files,
-    resolve,
     runner_versions,
     skipped,
 )
@@ -82,7 +82,7 @@ class TypingStage(StageBase):
 
     def run(self, ctx: StageContext) -> StageResult:
         started = now()
-        sources = [s for s in ctx.config.sources if resolve(ctx, s).exists()]
+        sources = existing_sources(ctx)
         if not sources:
             return skipped(self.name, no_sources(ctx), started)
         python = ctx.project_tool("python")

@@ -25,9 +25,10 @@ from finsig_runner.core.source import source_epoch
 from finsig_runner.stages.project_env import offline_pip_env
 from finsig_runner.stages.build import archives as _archives
 from finsig_runner.stages.common import (
+    NO_NETWORK,
     Draft,
-    failed,
     StageBase,
+    failed,
     digests,
     error,
     finish,
@@ -46,11 +47,6 @@ _SKIP = {
     "node_modules",
 }
 _MISSING = re.compile(r"(?:No matching distribution found for|satisfies the requirement) (\S+)")
-_NO_NETWORK = {
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "",
-}
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -80,85 +76,68 @@ class BuildStage(StageBase):
         epoch, origin = self._epoch(ctx)
         env = {**offline_pip_env(wheels), "SOURCE_DATE_EPOCH": str(epoch)}
         version = ctx.run_tool([*runner_tool("build"), "--version"], timeout=120)
-        tool_versions = {"build": first_line_version(version.output)}
-        result = Draft(self.name, Status.PASSED, tool_versions=tool_versions)
-        summary: dict[str, object] = {"source_date_epoch": epoch, "epoch_origin": origin}
-        result.summary = summary
+        result = Draft(self.name, Status.PASSED,
+                       tool_versions={"build": first_line_version(version.output)},
+                       summary={"source_date_epoch": epoch, "epoch_origin": origin})
         with tempfile.TemporaryDirectory(prefix="finsig-build-") as tmp:
-            root = Path(tmp)
-            outs: list[Path] = []
-            for i in (1, 2):
-                out = root / f"out{i}"
-                src = root / f"src{i}" / ctx.workspace.name
-                _copy_project(ctx, src)
-                argv = [*runner_tool("build"), "--outdir", str(out), str(src)]
-                run = ctx.run_tool(argv, cwd=root, env=env)
-                if run.returncode != 0:
-                    missing = _MISSING.search(run.output)
-                    if missing:
-                        reason = f"build backend needs {missing.group(1)}, not in {wheels}"
-                        return error(self.name, reason, started)
-                    lines = [ln for ln in run.output.splitlines() if ln.strip()]
-                    last = lines[-1] if lines else ""
-                    detail = f"build {i} failed (exit {run.returncode}): {last}"
-                    result.checks.append(Check("build.build", Status.FAILED, detail))
-                    return failed(result, detail, started)
-                outs.append(out)
-            files = sorted(p.name for p in outs[0].iterdir())
-            result.checks.append(Check("build.build", Status.PASSED, ", ".join(files)))
-            hashes = {name: sha256_file(outs[0] / name) for name in files}
-            summary["files"] = hashes
-            has_wheel = any(f.endswith(".whl") for f in files)
-            if not has_wheel or not any(f.endswith(".tar.gz") for f in files):
-                detail = f"expected a wheel and an sdist, got {', '.join(files) or 'nothing'}"
-                result.checks[-1] = Check("build.build", Status.FAILED, detail)
-                return failed(result, detail, started)
-
-            problem = _compare(outs[0], outs[1])
-            if problem:
-                result.checks.append(Check("build.reproducible", Status.FAILED, problem))
-            else:
-                detail = "two builds byte-identical"
-                result.checks.append(Check("build.reproducible", Status.PASSED, detail))
-            dists = [outs[0] / f for f in files]
-            result.checks.append(self._twine(ctx, dists, result.tool_versions))
-            wheel = next(outs[0] / f for f in files if f.endswith(".whl"))
-            result.checks.append(self._install(ctx, root, wheel, wheels, summary))
-
+            outs, problem = _build_twice(ctx, Path(tmp), env, wheels)
+            problem = problem or _dists(outs[0], result)
+            if problem is not None:
+                if problem.status is Status.ERROR:
+                    return error(self.name, problem.detail, started)
+                result.checks.append(problem)
+                return failed(result, problem.detail, started)
+            self._check(ctx, Path(tmp), outs, wheels, result)
             bad = [c for c in result.checks if not c.status.ok]
-            report = ctx.reports / "build-report.json"
-            ctx.writer.json(report, {**summary, "checks": [c.to_json() for c in result.checks]})
-            outputs = [report]
-            if not bad:
-                ctx.artifacts.mkdir(parents=True, exist_ok=True)
-                for name in files:
-                    shutil.copy2(outs[0] / name, ctx.artifacts / name)
-                    outputs.append(ctx.artifacts / name)
-                hash_file = ctx.artifacts / "build-hash.txt"
-                listed = "".join(f"{hashes[n]}  {n}\n" for n in files)
-                ctx.writer.text(hash_file, listed)
-                outputs.append(hash_file)
-            result.outputs = digests(ctx, outputs)
+            result.outputs = digests(ctx, self._record(ctx, outs[0], result, publish=not bad))
         if bad:
             return failed(result, "; ".join(f"{c.id}: {c.detail}" for c in bad), started)
         return finish(result, started)
 
+    def _check(self, ctx: StageContext, root: Path, outs: tuple[Path, Path], wheels: Path,
+               result: Draft) -> None:
+        """After build.build: reproducible, twine and install."""
+        problem = _compare(outs[0], outs[1])
+        if problem:
+            result.checks.append(Check("build.reproducible", Status.FAILED, problem))
+        else:
+            detail = "two builds byte-identical"
+            result.checks.append(Check("build.reproducible", Status.PASSED, detail))
+        files = sorted(result.summary["files"])
+        result.checks.append(self._twine(ctx, [outs[0] / f for f in files], result.tool_versions))
+        wheel = next(outs[0] / f for f in files if f.endswith(".whl"))
+        result.checks.append(self._install(ctx, root, wheel, wheels, result.summary))
+
+    def _record(self, ctx: StageContext, out: Path, result: Draft, publish: bool) -> list[Path]:
+        """reports/build-report.json always; the dists and build-hash.txt only when all passed."""
+        report = ctx.reports / "build-report.json"
+        ctx.writer.json(report, {**result.summary,
+                                 "checks": [c.to_json() for c in result.checks]})
+        if not publish:
+            return [report]
+        hashes: dict[str, str] = result.summary["files"]
+        ctx.artifacts.mkdir(parents=True, exist_ok=True)
+        for name in hashes:
+            shutil.copy2(out / name, ctx.artifacts / name)
+        hash_file = ctx.artifacts / "build-hash.txt"
+        ctx.writer.text(hash_file, "".join(f"{hashes[n]}  {n}\n" for n in hashes))
+        return [report, *(ctx.artifacts / name for name in hashes), hash_file]
 
     def _epoch(self, ctx: StageContext) -> tuple[int, str]:
         epoch = source_epoch(ctx.workspace, git=tool_git(ctx))
         return epoch.seconds, epoch.origin
 
     def _twine(self, ctx: StageContext, files: list[Path], versions: dict[str, str]) -> Check:
-        ver = ctx.run_tool([*runner_tool("twine"), "--version"], env=_NO_NETWORK, timeout=120)
+        ver = ctx.run_tool([*runner_tool("twine"), "--version"], env=NO_NETWORK, timeout=120)
         versions["twine"] = first_line_version(ver.output)
         argv = [*runner_tool("twine"), "--no-color", "check", *map(str, files)]
-        run = ctx.run_tool(argv, env=_NO_NETWORK)
+        run = ctx.run_tool(argv, env=NO_NETWORK)
         output = _ANSI.sub("", run.output)
         verdicts = re.findall(r"Checking (\S+): (PASSED|FAILED|ERROR)", output)
-        failed = [Path(name).name for name, verdict in verdicts if verdict != "PASSED"]
-        if run.returncode != 0 or failed or len(verdicts) != len(files):
+        refused = [Path(name).name for name, verdict in verdicts if verdict != "PASSED"]
+        if run.returncode != 0 or refused or len(verdicts) != len(files):
             reasons = [ln.strip() for ln in output.splitlines() if "ERROR" in ln or "WARNING" in ln]
-            detail = f"{', '.join(failed) or 'twine check'}: {' '.join(reasons)}"
+            detail = f"{', '.join(refused) or 'twine check'}: {' '.join(reasons)}"
             return Check("build.twine", Status.FAILED, detail)
         return Check("build.twine", Status.PASSED, f"{len(files)} files pass")
 
@@ -194,6 +173,40 @@ class BuildStage(StageBase):
             return Check("build.install", Status.FAILED, detail)
         detail = f"installs offline, imports {', '.join(names)}"
         return Check("build.install", Status.PASSED, detail)
+
+
+def _build_twice(ctx: StageContext, root: Path, env: dict[str, str], wheels: Path
+                 ) -> tuple[tuple[Path, Path], Check | None]:
+    """Two builds, each from its own clean copy; a failed build.build check (ERROR when the
+    backend needs a wheel the wheelhouse lacks) stops the stage."""
+    outs: list[Path] = []
+    for i in (1, 2):
+        out = root / f"out{i}"
+        src = root / f"src{i}" / ctx.workspace.name
+        _copy_project(ctx, src)
+        run = ctx.run_tool([*runner_tool("build"), "--outdir", str(out), str(src)],
+                           cwd=root, env=env)
+        if run.returncode != 0:
+            missing = _MISSING.search(run.output)
+            if missing:
+                reason = f"build backend needs {missing.group(1)}, not in {wheels}"
+                return (out, out), Check("build.build", Status.ERROR, reason)
+            lines = [ln for ln in run.output.splitlines() if ln.strip()]
+            detail = f"build {i} failed (exit {run.returncode}): {lines[-1] if lines else ''}"
+            return (out, out), Check("build.build", Status.FAILED, detail)
+        outs.append(out)
+    return (outs[0], outs[1]), None
+
+
+def _dists(out: Path, result: Draft) -> Check | None:
+    """build.build: the files one build made, hashed into the summary; a wheel and an sdist."""
+    files = sorted(p.name for p in out.iterdir())
+    result.summary["files"] = {name: sha256_file(out / name) for name in files}
+    if not any(f.endswith(".whl") for f in files) or not any(f.endswith(".tar.gz") for f in files):
+        detail = f"expected a wheel and an sdist, got {', '.join(files) or 'nothing'}"
+        return Check("build.build", Status.FAILED, detail)
+    result.checks.append(Check("build.build", Status.PASSED, ", ".join(files)))
+    return None
 
 
 def _git(ctx: StageContext, *args: str) -> list[str]:

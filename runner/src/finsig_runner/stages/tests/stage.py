@@ -6,9 +6,10 @@ import json
 import shutil
 import tomllib
 import xml.etree.ElementTree as ET  # nosec B405 - parses the report coverage just wrote
+from dataclasses import dataclass
 from pathlib import Path
 
-from finsig_runner.core.context import StageContext
+from finsig_runner.core.context import StageContext, ToolRun
 from finsig_runner.core.model import Check, StageInputs, StageResult, Status
 from finsig_runner.stages.tests import junit as _junit
 from finsig_runner.stages.common import (
@@ -63,103 +64,134 @@ class TestsStage(StageBase):
     def run(self, ctx: StageContext) -> StageResult:
         started = now()
         python = ctx.project_tool("python")
-        probe = ctx.run_tool([python, "-c", _VERSIONS], timeout=120)
-        versions: dict[str, str] = {}
-        if probe.returncode == 0 and probe.output.strip():
-            versions = json.loads(probe.output.strip().splitlines()[-1])
+        versions = _tool_versions(ctx, python)
         missing = [n for n in ("pytest", "pytest-cov") if n not in versions]
         if missing:
             locks = ", ".join(ctx.config.test_requirements) or "(no test lock configured)"
             reason = f"{' and '.join(missing)} not in the project environment: add to {locks}"
             return error(self.name, reason, started)
-
-        junit = ctx.reports / "test-results.xml"
-        cov_xml = ctx.reports / "coverage.xml"
-        cov_html = ctx.reports / "coverage-html"
-        ctx.reports.mkdir(parents=True, exist_ok=True)
-        for stale in (junit, cov_xml):
-            stale.unlink(missing_ok=True)
-        shutil.rmtree(cov_html, ignore_errors=True)
-        argv = [
-            python, "-m", "pytest",
-            "-p", "no:cacheprovider",
-            f"--junitxml={junit}",
-            *_cov_sources(ctx),
-            f"--cov-report=xml:{cov_xml}",
-            f"--cov-report=html:{cov_html}",
-            "--cov-report=term",
-            "--cov-fail-under=0",  # the project's own threshold must not turn into a test failure
-            *ctx.config.pytest_args,
-        ]
-        data_file = ctx.workspace / ".finsig-runner" / ".coverage"
-        run = ctx.run_tool(argv, env={"COVERAGE_FILE": str(data_file)})
+        out = _Reports(ctx.reports)
+        run = _pytest(ctx, python, out)
         result = Draft(self.name, Status.PASSED, tool_versions=versions)
         if run.timed_out:
             return error(self.name, f"pytest timed out after {run.duration:.0f}s", started)
         if run.returncode == _NO_TESTS:
             result.status = Status.SKIPPED
             result.reason = "the project has no tests (pytest collected none)"
-            result.outputs = digests(ctx, [junit])
+            result.outputs = digests(ctx, [out.junit])
             return finish(result, started)
         # Exit 2 with failing cases in the report is a collection error: the project's finding.
-        if run.returncode not in (0, 1, 2) or not junit.is_file():
+        if run.returncode not in (0, 1, 2) or not out.junit.is_file():
             reason = f"pytest broke (exit {run.returncode}, see {ctx.log_path})"
             return error(self.name, reason, started)
         try:
-            summary = _junit.read(junit)
+            summary = _junit.read(out.junit)
         except _junit.JUnitError as exc:
             return error(self.name, f"unreadable JUnit report: {exc}", started)
         if run.returncode == 2 and not summary.failed:
             reason = f"pytest was interrupted (exit 2, see {ctx.log_path})"
             return error(self.name, reason, started)
         result.summary = dict[str, object](summary.to_json())
-        result.outputs = digests(ctx, [junit, cov_xml, cov_html])
-
-        reasons: list[str] = []
-        if summary.failed or run.returncode != 0:
-            ids = [f.id for f in summary.failed]
-            counts = f"{summary.failures} failed, {summary.errors} errors of {summary.tests}"
-            first = summary.failed[0] if summary.failed else None
-            detail = f"{counts}: {listing(ids)}"
-            if first is not None and first.message:
-                detail += f"; first: {first.id}: {first.message[:200]}"
-            result.summary["failed_cases"] = [
-                {"id": f.id, "kind": f.kind, "message": f.message} for f in summary.failed[:50]
-            ]
-            if not ids:  # pytest failed without a failing case (e.g. a session-level error)
-                detail = f"pytest exit {run.returncode} with no failing case in the JUnit report"
-            result.checks.append(Check("tests.pass", Status.FAILED, detail))
-            reasons.append(detail)
-        else:
-            detail = f"{summary.passed} passed of {summary.tests}"
-            result.checks.append(Check("tests.pass", Status.PASSED, detail))
-
-        coverage, files = _line_rates(cov_xml, ctx.workspace)
-        if coverage is None:
-            # After failing tests (pytest stopped at collection) that is their consequence.
-            status = Status.FAILED if reasons else Status.ERROR
-            detail = f"{cov_xml.name} missing or unreadable"
-            result.checks.append(Check("tests.coverage", status, detail))
-            result.status = status
-            result.reason = "; ".join([*reasons, f"no readable {cov_xml.name}"])
-            return finish(result, started)
-        result.summary["coverage_percent"] = round(coverage, 2)
-        result.summary["coverage_min"] = ctx.config.coverage_min
-        if coverage < ctx.config.coverage_min:
-            least = listing([f"{name} {rate:.0f}%" for name, rate in files[:3]], 3)
-            detail = (
-                f"coverage {coverage:.2f}% below the minimum {ctx.config.coverage_min:g}%"
-                f" (least covered: {least})"
-            )
-            result.checks.append(Check("tests.coverage", Status.FAILED, detail))
-            reasons.append(detail)
-        else:
-            detail = f"coverage {coverage:.2f}% >= {ctx.config.coverage_min:g}%"
-            result.checks.append(Check("tests.coverage", Status.PASSED, detail))
+        result.outputs = digests(ctx, [out.junit, out.cov_xml, out.cov_html])
+        reasons = _judge_tests(result, summary, run.returncode)
+        reasons += _judge_coverage(ctx, result, out.cov_xml, failed_before=bool(reasons))
         if reasons:
-            result.status = Status.FAILED
+            states = {c.status for c in result.checks}
+            result.status = Status.ERROR if Status.ERROR in states else Status.FAILED
             result.reason = "; ".join(reasons)
         return finish(result, started)
+
+
+@dataclass(frozen=True)
+class _Reports:
+    """Where pytest and coverage write, under reports/."""
+
+    root: Path
+
+    @property
+    def junit(self) -> Path:
+        return self.root / "test-results.xml"
+
+    @property
+    def cov_xml(self) -> Path:
+        return self.root / "coverage.xml"
+
+    @property
+    def cov_html(self) -> Path:
+        return self.root / "coverage-html"
+
+
+def _tool_versions(ctx: StageContext, python: str) -> dict[str, str]:
+    """pytest, pytest-cov and coverage as the project environment has them."""
+    probe = ctx.run_tool([python, "-c", _VERSIONS], timeout=120)
+    if probe.returncode == 0 and probe.output.strip():
+        versions: dict[str, str] = json.loads(probe.output.strip().splitlines()[-1])
+        return versions
+    return {}
+
+
+def _pytest(ctx: StageContext, python: str, out: _Reports) -> ToolRun:
+    ctx.reports.mkdir(parents=True, exist_ok=True)
+    for stale in (out.junit, out.cov_xml):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(out.cov_html, ignore_errors=True)
+    argv = [
+        python, "-m", "pytest",
+        "-p", "no:cacheprovider",
+        f"--junitxml={out.junit}",
+        *_cov_sources(ctx),
+        f"--cov-report=xml:{out.cov_xml}",
+        f"--cov-report=html:{out.cov_html}",
+        "--cov-report=term",
+        "--cov-fail-under=0",  # the project's own threshold must not turn into a test failure
+        *ctx.config.pytest_args,
+    ]
+    data_file = ctx.workspace / ".finsig-runner" / ".coverage"
+    return ctx.run_tool(argv, env={"COVERAGE_FILE": str(data_file)})
+
+
+def _judge_tests(result: Draft, summary: _junit.JUnitSummary, returncode: int) -> list[str]:
+    """tests.pass; the reasons it failed (none when it passed)."""
+    if not summary.failed and returncode == 0:
+        detail = f"{summary.passed} passed of {summary.tests}"
+        result.checks.append(Check("tests.pass", Status.PASSED, detail))
+        return []
+    ids = [f.id for f in summary.failed]
+    counts = f"{summary.failures} failed, {summary.errors} errors of {summary.tests}"
+    first = summary.failed[0] if summary.failed else None
+    detail = f"{counts}: {listing(ids)}"
+    if first is not None and first.message:
+        detail += f"; first: {first.id}: {first.message[:200]}"
+    result.summary["failed_cases"] = [
+        {"id": f.id, "kind": f.kind, "message": f.message} for f in summary.failed[:50]
+    ]
+    if not ids:  # pytest failed without a failing case (e.g. a session-level error)
+        detail = f"pytest exit {returncode} with no failing case in the JUnit report"
+    result.checks.append(Check("tests.pass", Status.FAILED, detail))
+    return [detail]
+
+
+def _judge_coverage(ctx: StageContext, result: Draft, cov_xml: Path,
+                    failed_before: bool) -> list[str]:
+    """tests.coverage against coverage_min; the reasons it failed (none when it passed)."""
+    coverage, files = _line_rates(cov_xml, ctx.workspace)
+    if coverage is None:
+        # After failing tests (pytest stopped at collection) that is their consequence.
+        status = Status.FAILED if failed_before else Status.ERROR
+        detail = f"{cov_xml.name} missing or unreadable"
+        result.checks.append(Check("tests.coverage", status, detail))
+        return [f"no readable {cov_xml.name}"]
+    minimum = ctx.config.coverage_min
+    result.summary["coverage_percent"] = round(coverage, 2)
+    result.summary["coverage_min"] = minimum
+    if coverage < minimum:
+        least = listing([f"{name} {rate:.0f}%" for name, rate in files[:3]], 3)
+        detail = f"coverage {coverage:.2f}% below the minimum {minimum:g}% (least covered: {least})"
+        result.checks.append(Check("tests.coverage", Status.FAILED, detail))
+        return [detail]
+    detail = f"coverage {coverage:.2f}% >= {minimum:g}%"
+    result.checks.append(Check("tests.coverage", Status.PASSED, detail))
+    return []
 
 
 def _cov_sources(ctx: StageContext) -> list[str]:
