@@ -124,7 +124,9 @@ def _try(out: Removal, kind: str, name: str, labels: Mapping[str, str],
 
 
 @dataclass(frozen=True)
-class Verdict:
+class OwnerCheck:
+    """Whether the run that labelled an object is over (so its objects may go), and why."""
+
     over: bool
     why: str
 
@@ -134,14 +136,14 @@ def judge(
     client: Any,
     hostname: str | None = None,
     pid_start: Callable[[int], str] = _pid_start,
-) -> Verdict:
+) -> OwnerCheck:
     """Is the run that created an object with these labels over?"""
     import docker.errors
 
     host = labels.get(HOST_LABEL, "")
     pid_text = labels.get(PID_LABEL, "")
     if not host or not pid_text.isdigit():
-        return Verdict(False, "no owner labels: cannot tell (use --force)")
+        return OwnerCheck(False, "no owner labels: cannot tell (use --force)")
     try:  # a runner inside a container: its hostname is its container's short id
         owner = client.containers.get(host)
     except docker.errors.NotFound:
@@ -151,21 +153,22 @@ def judge(
     if owner is not None and (owner.attrs.get("Config") or {}).get("Hostname") == host:
         running = (owner.attrs.get("State") or {}).get("Running", False)
         state = "running" if running else "stopped"
-        return Verdict(not running, f"runner container {host} {state}")
+        return OwnerCheck(not running, f"runner container {host} {state}")
     if host == (hostname or socket.gethostname()):
         started = pid_start(int(pid_text))
         if not started:
-            return Verdict(True, f"process {pid_text} is gone")
+            return OwnerCheck(True, f"process {pid_text} is gone")
         if started != labels.get(PID_START_LABEL, ""):
-            return Verdict(True, f"process {pid_text} is gone (its id was reused)")
-        return Verdict(False, f"process {pid_text} is still running")
-    return Verdict(False, f"owner {host} is neither this host nor a container here (use --force)")
+            return OwnerCheck(True, f"process {pid_text} is gone (its id was reused)")
+        return OwnerCheck(False, f"process {pid_text} is still running")
+    return OwnerCheck(False,
+                      f"owner {host} is neither this host nor a container here (use --force)")
 
 
 @dataclass(frozen=True)
 class RunState:
     run_id: str
-    verdict: Verdict
+    owner: OwnerCheck
 
 
 def runs(client: Any) -> dict[str, RunState]:
@@ -191,6 +194,6 @@ def clean(client: Any, force: bool = False, run_id: str | None = None) -> tuple[
     states = runs(client)
     if run_id is not None:
         states = {k: v for k, v in states.items() if k == run_id}
-    targets = {k for k, v in states.items() if force or v.verdict.over}
+    targets = {k for k, v in states.items() if force or v.owner.over}
     removal = _remove(client, lambda labels: labels.get(RUN_LABEL) in targets, images=True)
     return removal, states

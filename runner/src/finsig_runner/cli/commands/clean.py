@@ -46,8 +46,8 @@ def main(args: argparse.Namespace) -> int:
             for run, state in sorted(states.items()):
                 if args.run and run != args.run:
                     continue
-                gone = args.force or state.verdict.over
-                print(f"{'would remove' if gone else 'keep':<12} run {run}: {state.verdict.why}")
+                gone = args.force or state.owner.over
+                print(f"{'would remove' if gone else 'keep':<12} run {run}: {state.owner.why}")
             if not states:
                 print("nothing labelled by a finsig run")
             return 0
@@ -55,8 +55,8 @@ def main(args: argparse.Namespace) -> int:
     finally:
         client.close()
     for run, state in sorted(states.items()):
-        gone = args.force or state.verdict.over
-        print(f"{'removed' if gone else 'kept':<8} run {run}: {state.verdict.why}")
+        gone = args.force or state.owner.over
+        print(f"{'removed' if gone else 'kept':<8} run {run}: {state.owner.why}")
     for item in removal.removed:
         print(f"  - {item.kind} {item.name}")
     for problem in removal.errors:
