@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,12 @@ from finsig_runner.stages.common import (
     no_sources,
     runner_tool,
 )
-from finsig_runner.stages.security.findings import SEVERITIES, Finding, ToolOutcome
+from finsig_runner.stages.security.findings import (
+    SEVERITIES,
+    Finding,
+    ToolOutcome,
+    read_report,
+)
 
 
 def run_bandit(ctx: StageContext, raw_dir: Path) -> ToolOutcome:
@@ -32,16 +36,10 @@ def run_bandit(ctx: StageContext, raw_dir: Path) -> ToolOutcome:
     if _has_bandit_table(ctx.workspace / "pyproject.toml"):
         argv += ["-c", "pyproject.toml"]
     run = ctx.run_tool(argv)
-    if run.timed_out:
-        outcome.error = f"timed out after {run.duration:.0f}s"
+    report = read_report(outcome, run, raw, "results")
+    if report is None:
         return outcome
-    try:
-        data = json.loads(raw.read_text(encoding="utf-8"))
-        results = data["results"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        outcome.error = f"no readable JSON report (exit {run.returncode}): {exc}"
-        return outcome
-    outcome.raw = raw
+    data, results = report
     if run.returncode not in (0, 1) or (run.returncode == 1 and not results):
         outcome.error = f"exit {run.returncode} with {len(results)} results (see {ctx.log_path})"
         return outcome

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from finsig_runner.core.context import ToolRun
 
 SEVERITIES = ("LOW", "MEDIUM", "HIGH")
 
@@ -57,3 +60,22 @@ class ToolOutcome:
             data["raw_report"] = self.raw.name
         data.update(self.scanned)
         return data
+
+
+def read_report(outcome: ToolOutcome, run: ToolRun, raw: Path, key: str
+                ) -> tuple[dict[str, Any], list[Any]] | None:
+    """The report the tool saved and its `key` list; None, with outcome.error saying why, when
+    the tool timed out or left no readable report."""
+    if run.timed_out:
+        outcome.error = f"timed out after {run.duration:.0f}s"
+        return None
+    try:
+        data = json.loads(raw.read_text(encoding="utf-8"))
+        items = data[key]
+        if not isinstance(data, dict) or not isinstance(items, list):
+            raise TypeError(f"{key!r} is not a list")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        outcome.error = f"no readable JSON report (exit {run.returncode}): {exc}"
+        return None
+    outcome.raw = raw
+    return data, items

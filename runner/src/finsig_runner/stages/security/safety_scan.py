@@ -6,13 +6,12 @@ safety's stdout carries banners: the findings are read from the report it saves
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from finsig_runner.core.context import StageContext
 from finsig_runner.stages.common import NO_NETWORK, first_line_version, resolve, runner_tool
-from finsig_runner.stages.security.findings import Finding, ToolOutcome
+from finsig_runner.stages.security.findings import Finding, ToolOutcome, read_report
 from finsig_runner.vulndb import Database
 
 SAFETY_FINDINGS = 64  # safety 3.7.0's exit code when it found vulnerabilities
@@ -34,17 +33,11 @@ def run_safety(ctx: StageContext, raw_dir: Path, db: Database, locks: list[str])
         argv += ["-r", str(resolve(ctx, lock))]
     argv += ["--output", "json", "--save-json", str(raw)]
     run = ctx.run_tool(argv, env=env)
-    if run.timed_out:
-        outcome.error = f"timed out after {run.duration:.0f}s"
+    report = read_report(outcome, run, raw, "vulnerabilities")
+    if report is None:
         return outcome
-    try:
-        data = json.loads(raw.read_text(encoding="utf-8"))
-        vulns = data["vulnerabilities"]
-        meta = data.get("report_meta", {})
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        outcome.error = f"no readable JSON report (exit {run.returncode}): {exc}"
-        return outcome
-    outcome.raw = raw
+    data, vulns = report
+    meta = data.get("report_meta") or {}
     if meta.get("safety_version"):
         outcome.version = str(meta["safety_version"])
     said_found = run.returncode == SAFETY_FINDINGS
