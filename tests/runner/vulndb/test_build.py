@@ -14,8 +14,8 @@ from finsig_runner.vulndb import (
     METADATA,
     BuildRequest,
     VulnDbError,
-    advisory_aliases,
     build,
+    open_database,
     read_metadata,
 )
 from finsig_runner.vulndb.__main__ import main
@@ -68,9 +68,8 @@ def test_osv_tree_gives_schema_2_files(osv_tree: Path, tmp_path: Path) -> None:
     assert (meta.advisories, meta.packages, meta.skipped) == (3, 2, {"withdrawn": 1})
     assert meta.source_date == "2024-03-04"  # the newest `modified`
     assert meta.source_kind == "osv" and meta.source == "advisory-database (OSV)"
-    assert advisory_aliases(out)[("demo-pkg", "PYSEC-2020-1")] == [
-        "CVE-2020-0001", "GHSA-aaaa-bbbb-cccc"
-    ]
+    assert open_database(out).aliases_of("demo-pkg", "PYSEC-2020-1") == (
+        "CVE-2020-0001", "GHSA-aaaa-bbbb-cccc")
 
 
 def test_metadata_keys_and_verification(osv_tree: Path, tmp_path: Path) -> None:

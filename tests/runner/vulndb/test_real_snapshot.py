@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from finsig_runner.vulndb import INSECURE_FULL, BuildRequest, Metadata, advisory_aliases, build
+from finsig_runner.vulndb import INSECURE_FULL, BuildRequest, Metadata, build, open_database
 from tests.runner.vulndb.conftest import SNAPSHOT, SNAPSHOT_SHA256
 
 pytestmark = pytest.mark.timeout(120)
@@ -156,7 +156,7 @@ def test_versions_inside_ranges_are_reported_each_advisory_separately(inside: Sa
 
 def test_findings_carry_their_own_id_and_aliases(inside: SafetyRun, database: Database) -> None:
     by_id = {v["vulnerability_id"]: v for v in inside.report["vulnerabilities"]}
-    aliases = advisory_aliases(database.path)
+    opened = open_database(database.path)  # as the security stage reads it
     requests_2014_13 = by_id["PYSEC-2014-13"]
     assert requests_2014_13["CVE"] == "CVE-2014-1829"
     assert requests_2014_13["vulnerable_spec"] == ["<2.3.0"]
@@ -165,17 +165,17 @@ def test_findings_carry_their_own_id_and_aliases(inside: SafetyRun, database: Da
         "https://osv.dev/vulnerability/CVE-2014-1829",
         "https://osv.dev/vulnerability/GHSA-cfj3-7x9c-4p3h",
     ]
-    assert aliases[("requests", "PYSEC-2014-13")] == ["CVE-2014-1829", "GHSA-cfj3-7x9c-4p3h"]
+    assert opened.aliases_of(requests_2014_13["package_name"], "PYSEC-2014-13") == (
+        "CVE-2014-1829", "GHSA-cfj3-7x9c-4p3h")
     assert by_id["PYSEC-2014-14"]["CVE"] == "CVE-2014-1830"  # same range, its own advisory
     jinja = by_id["PYSEC-2021-66"]
     assert jinja["CVE"] == "CVE-2020-28493"
-    assert aliases[("jinja2", "PYSEC-2021-66")] == [
-        "CVE-2020-28493", "GHSA-g3rq-g295-4j3m", "SNYK-PYTHON-JINJA2-1012994"
-    ]
+    assert opened.aliases_of(jinja["package_name"], "PYSEC-2021-66") == (
+        "CVE-2020-28493", "GHSA-g3rq-g295-4j3m", "SNYK-PYTHON-JINJA2-1012994")
     for vuln in inside.report["vulnerabilities"]:  # every finding: an id and its alias links
         assert vuln["vulnerability_id"].startswith("PYSEC-")
         links = [f"https://osv.dev/vulnerability/{a}" for a in
-                 aliases[(vuln["package_name"], vuln["vulnerability_id"])]]
+                 opened.aliases_of(vuln["package_name"], vuln["vulnerability_id"])]
         assert vuln["resources"] == links
 
 

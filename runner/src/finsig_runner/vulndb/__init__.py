@@ -9,7 +9,7 @@ from finsig_runner.vulndb.build import VERSION, BuildRequest, build, converter_v
 from finsig_runner.vulndb.errors import VulnDbError, VulnDbUsageError
 from finsig_runner.vulndb.metadata import METADATA, Metadata
 from finsig_runner.vulndb.model import SCHEMA_VERSION
-from finsig_runner.vulndb.reader import Database, advisory_aliases, open_database, read_metadata
+from finsig_runner.vulndb.reader import Database, open_database, read_metadata
 from finsig_runner.vulndb.writer import INSECURE, INSECURE_FULL
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "Metadata",
     "VulnDbError",
     "VulnDbUsageError",
-    "advisory_aliases",
     "build",
     "converter_version",
     "open_database",

@@ -73,12 +73,6 @@ def read_metadata(db_dir: Path, verify: bool = True) -> Metadata:
     return metadata
 
 
-def advisory_aliases(db_dir: Path) -> dict[tuple[str, str], list[str]]:
-    """{(package, id safety reports): [CVE/GHSA/... aliases]} from DIR/insecure_full.json."""
-    path = db_dir / INSECURE_FULL
-    return {key: list(others) for key, others in _aliases(_json(path, _read(path))).items()}
-
-
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
