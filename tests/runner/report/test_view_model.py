@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from finsig_runner.report import load
+from finsig_runner.report import load, reading
 from finsig_runner.report.critical import columns, critical_path, reduced
 from finsig_runner.report.model import PROJECT_ENV, StageRow
 
@@ -87,7 +87,7 @@ def test_unreadable_files_are_named_not_fatal(
     (evidence / "reports" / "deploy-report.json").write_text(json.dumps(
         {"services": {"x": {"ready_after_s": "NaN", "started_s": float("inf")}},
          "checks": "not a list"}))
-    monkeypatch.setattr(load, "MAX_BYTES", 200)
+    monkeypatch.setattr(reading, "MAX_BYTES", 200)
     run = load.load_run(evidence)
     text = "\n".join(run.problems)
     assert "reports/flake8-report.json: not readable JSON" in text

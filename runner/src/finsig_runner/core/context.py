@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from finsig_runner.core.config import RunnerConfig
+from finsig_runner.core.errors import Interrupted
 from finsig_runner.core.outputs import OutputWriter
 from finsig_runner.core.redaction import RedactingStream, Redactor
 from finsig_runner.core.tool_env import tool_environment
 
 
-class Cancelled(Exception):
-    """Raised inside a stage when the run is interrupted."""
+class Cancelled(Interrupted):
+    """Raised inside a stage when the run is interrupted (exit 130 should it ever escape)."""
 
 
 @dataclass

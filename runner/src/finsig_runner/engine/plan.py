@@ -61,16 +61,6 @@ def ordered(registry: Mapping[str, Stage], selected: Iterable[str] | None = None
         raise UnknownStageError(f"stage graph has a cycle: {exc}") from exc
 
 
-def check_registry(registry: Mapping[str, Stage]) -> None:
-    """Every prerequisite is a registered stage and the graph has no cycle (else exit 2)."""
-    for stage in registry.values():
-        for req in stage.requires:
-            if req not in registry:
-                raise UnknownStageError(
-                    f"stage {stage.name!r} requires {req!r}, which is not registered")
-    ordered(registry)
-
-
 def _known(registry: Mapping[str, Stage], names: Sequence[str]) -> None:
     for name in names:
         if name not in registry:

@@ -8,7 +8,7 @@ is byte-equal to the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,29 +40,6 @@ def list_files(root: Path, base: Path, exclude: Iterable[str] = AFTER_DOCUMENT) 
             if rel not in skip:
                 found.append(FileDigest(rel, path.stat().st_size, sha256_file(path)))
     return sorted(found, key=lambda f: f.path)
-
-
-def vulnerability_database(roots: Sequence[Path], vulndb: Path | None) -> dict[str, str] | None:
-    """Source and date from a security report, else from the database's own metadata."""
-    for root in roots:
-        report = root / "reports" / "security-report.json"
-        if report.is_file():
-            try:
-                database = json.loads(report.read_text(encoding="utf-8")).get("database") or {}
-            except (ValueError, AttributeError):
-                continue
-            if database.get("source") and database.get("source_date"):
-                return {"source": str(database["source"]),
-                        "source_date": str(database["source_date"])}
-    meta = vulndb / "finsig-vulndb.json" if vulndb else None
-    if meta is not None and meta.is_file():
-        try:
-            data = json.loads(meta.read_text(encoding="utf-8"))
-        except ValueError:
-            return None
-        if isinstance(data, dict) and data.get("source") and data.get("source_date"):
-            return {"source": str(data["source"]), "source_date": str(data["source_date"])}
-    return None
 
 
 def tool_versions(stages: Iterable[StageResult]) -> dict[str, dict[str, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -310,8 +310,3 @@ def _jobs(v: _Verifier, doc: dict[str, Any]) -> None:
 
 _STEPS: tuple[Callable[[_Verifier, dict[str, Any]], None], ...] = (
     _files, _event_log, _provenance, _jobs)
-
-
-def iter_render(report: Report) -> Iterator[str]:
-    for line in report.lines:
-        yield line.render()

@@ -8,8 +8,7 @@ in `Run.problems`. Nothing here trusts the files: see fields.py; XML with a DTD 
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET  # nosec B405 - DTDs are refused before parsing (see _xml)
+import xml.etree.ElementTree as ET  # nosec B405 - only parsed by report/reading.py
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
@@ -21,75 +20,16 @@ from finsig_runner.core.events import verify_chain
 from finsig_runner.evidence.files import AFTER_DOCUMENT, DOCUMENT, LOG, SEAL
 from finsig_runner.report import fields as f
 from finsig_runner.report.critical import critical_path
+from finsig_runner.report.reading import EvidenceFiles as _Reader
 from finsig_runner.report.model import (
     PROJECT_ENV, Build, BuiltFile, Chain, CheckState, Coverage, Drill, Failure, FileCoverage,
     FileFindings, Finding, FindingGroup, Identity, Image, Link, Run, ServiceUp, Signature,
     SignatureCheck, StageRow, Staging, TestFailure, Tests, TimedCheck, Verdict, VulnDb,
 )
 
-MAX_BYTES = 64 << 20  # a report bigger than this is not read
 # Never listed as evidence on the page they are on.
 OWN_OUTPUTS = ("reports/index.html", "reports/index.rendered.html")
 _TAR = "artifacts/docker-image.tar"
-
-
-class _Reader:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.problems: list[str] = []
-
-    def raw(self, rel: str) -> bytes | None:
-        path = self.root / rel
-        if not path.is_file():
-            return None
-        if path.stat().st_size > MAX_BYTES:
-            self.problems.append(f"{rel}: larger than {MAX_BYTES >> 20} MiB, not read")
-            return None
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            self.problems.append(f"{rel}: {exc.strerror or exc}")
-            return None
-
-    def json(self, rel: str) -> Any:
-        data = self.raw(rel)
-        if data is None:
-            return None
-        try:
-            return json.loads(data)
-        except ValueError as exc:
-            self.problems.append(f"{rel}: not readable JSON ({exc})")
-            return None
-
-    def xml(self, rel: str) -> ET.Element | None:
-        data = self.raw(rel)
-        if data is None:
-            return None
-        try:
-            content = data.decode("utf-8")
-        except UnicodeDecodeError:
-            self.problems.append(f"{rel}: not UTF-8")
-            return None
-        if "<!DOCTYPE" in content or "<!ENTITY" in content:
-            self.problems.append(f"{rel}: declares a DTD or entities, not read")
-            return None
-        try:
-            return ET.fromstring(content)  # nosec B314 - no DTD, so no entity expansion
-        except ET.ParseError as exc:
-            self.problems.append(f"{rel}: not well-formed XML ({exc})")
-            return None
-
-    def events(self) -> list[dict[str, Any]]:
-        data = self.raw(LOG) or b""
-        out = []
-        for line in data.splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                out.append(record)
-        return out
 
 
 def load_run(root: Path, graph: Mapping[str, Sequence[str]] | None = None,

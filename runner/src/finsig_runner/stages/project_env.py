@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from finsig_runner.core.context import StageContext, ToolRun
+from finsig_runner.stages.common import NO_NETWORK
 from finsig_runner.core.errors import MissingRequirementError, ProjectEnvError
 
 VENV_DIR = Path(".finsig-runner") / "venv"
@@ -95,9 +96,7 @@ def offline_pip_env(wheels: Path) -> dict[str, str]:
         # The machine's pip configuration (extra indexes, find-links, constraints) must not leak in.
         "PIP_CONFIG_FILE": os.devnull,
         # Anything that still tries the network meets a closed local port.
-        "HTTP_PROXY": "http://127.0.0.1:9",
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-        "NO_PROXY": "",
+        **NO_NETWORK,
     }
 
 
