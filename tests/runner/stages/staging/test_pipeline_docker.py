@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,8 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from finsig_runner.core.model import StageResult, Status
+from finsig_runner.core.context import StageContext
+from finsig_runner.core.model import Stage, StageResult, Status
+from finsig_runner.engine.plan import build_plan
+from finsig_runner.engine.run import Engine
 from finsig_runner.stages.image.stage import ImageStage, run_tag
+from finsig_runner.stages.common import Draft, StageBase, digests, finish, now
 from finsig_runner.stages.staging.stage import StagingStage
 from tests.runner.stages.staging.conftest import ROOT, leftovers, make_ctx, sweep_run
 
@@ -42,26 +47,53 @@ class Pipeline:
     staging: StageResult
 
 
+class _Wheel(StageBase):
+    """`build` as far as `image` cares: the repository's wheel, recorded as its output."""
+
+    name = "build"
+    checks = ()
+
+    def __init__(self, built: Path) -> None:
+        self.built = built
+
+    def run(self, ctx: StageContext) -> StageResult:
+        started = now()
+        outputs = []
+        for wheel in self.built.glob("*.whl"):
+            shutil.copy2(wheel, ctx.artifacts / wheel.name)
+            outputs.append(ctx.artifacts / wheel.name)
+        return finish(Draft(self.name, outputs=digests(ctx, outputs)), started)
+
+
+class _StagingAfterImage(StagingStage):
+    requires: tuple[str, ...] = ("image",)
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """build (the repository's wheel) -> image -> staging through the real engine, so that
+    staging loads the tar the image stage recorded in the run's event log."""
     workspace = tmp_path_factory.mktemp("pipeline")
+    built = tmp_path_factory.mktemp("wheel")
     ctx = make_ctx(
         workspace, "image",
         app_dockerfile=str(ROOT / "Dockerfile.app"),
         app_image_context_script=str(ROOT / "scripts" / "build-app-image.sh"),
         wheelhouse=str(ROOT / "wheelhouse"),
         staging_compose=str(ROOT / "docker-compose.staging.yml"),
+        keep_previous=0,
     )
-    assert StagingStage.for_config(ctx.config).checks == FINSIG_CHECKS
+    staging = _StagingAfterImage.for_config(ctx.config)
+    assert staging.checks == FINSIG_CHECKS
     env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(ROOT / "wheelhouse")}
     subprocess.run(  # noqa: S603 - fixed argv
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-         str(ctx.artifacts), str(ROOT)], check=True, env=env, capture_output=True, timeout=300)
+         str(built), str(ROOT)], check=True, env=env, capture_output=True, timeout=300)
+    registry: dict[str, Stage] = {"build": _Wheel(built), "image": ImageStage(), "staging": staging}
+    engine = Engine(registry, workspace, ctx.config, run_id=ctx.run_id, handle_signals=False)
     try:
-        image = ImageStage().run(ctx)
-        staging = StagingStage.for_config(ctx.config).run(
-            ctx.__class__(**{**ctx.__dict__, "stage": "staging"}))
-        yield Pipeline(workspace, ctx.run_id, image, staging)
+        out = engine.run(build_plan(registry))
+        yield Pipeline(workspace, ctx.run_id, out.results["image"], out.results["staging"])
     finally:
         sweep_run(ctx.run_id)
 
