@@ -6,8 +6,8 @@
 PART is all (the default: faults, soak, interrupts, durability, fuzz, in that order), one or more
 of those, or render (only write docs/reliability.md again). Each part keeps one raw JSON file per
 item under drills/results/<part>/ and skips the items it already has, so an interrupted part
-resumes where it stopped; --fresh forgets a part's items first. The whole takes about two hours
-on 2 cores; each part runs alone.
+resumes where it stopped; --fresh forgets a part's items first (with --only, those faults' only).
+The whole takes about two hours on 2 cores; each part runs alone.
 
 Exit status: 0 every drill as expected; 1 findings (a fault not caught, a soak or interrupted run
 not clean, a write lost, a server error); 3 a part could not run; 130 interrupted.
@@ -58,7 +58,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("parts", nargs="*", default=["all"], metavar="PART",
                         choices=["all", "render", *PARTS])
     parser.add_argument("--fresh", action="store_true",
-                        help="forget the chosen parts' earlier results and run every item")
+                        help="forget the chosen parts' earlier results (with --only: those "
+                        "faults' only) and run them again")
     parser.add_argument("--only", metavar="NAMES", help="faults: only these (comma-separated)")
     parser.add_argument("--seed", type=int, help="faults, interrupts, fuzz: the seed")
     parser.add_argument("--runs", type=int, help=f"soak ({soak.RUNS}) / interrupts "
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         for part in [p for p in options.parts if p != "render"]:
             try:
                 run_one_part(part, options)
-            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            except Exception as exc:  # one part broken: say so, run the others, exit 3
                 traceback.print_exc()
                 broken.append(f"{part}: {exc}")
                 print(f"drills: {part} could not run: {exc}", file=sys.stderr, flush=True)

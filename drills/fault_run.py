@@ -64,7 +64,7 @@ def record(fault: Fault, steps: list[Step], notes: dict[str, Any], *, left: list
 def run_one(fault: Fault, seed: int, client: Any) -> dict[str, Any]:
     """Inject the fault, run, observe, then sweep. The raw result of one item."""
     ctx = Context(fault.name, client, random.Random(f"{seed}:{fault.name}"))  # nosec B311
-    started = datetime.now(timezone.utc)
+    started, info = datetime.now(timezone.utc), machine(client)
     clock = time.monotonic()
     steps: list[Step] = []
     try:
@@ -82,7 +82,7 @@ def run_one(fault: Fault, seed: int, client: Any) -> dict[str, Any]:
     error = ctx.notes.pop("injection_error", None)
     return record(fault, steps, ctx.notes, left=left, error=error, seed=seed,
                   started=started.isoformat(timespec="seconds"),
-                  seconds=round(time.monotonic() - clock, 1), machine=machine(client),
+                  seconds=round(time.monotonic() - clock, 1), machine=info,
                   swept=swept)
 
 

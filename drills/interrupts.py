@@ -40,7 +40,7 @@ def draw(seed: int, index: int) -> tuple[str, float]:
 
 def interrupted_run(item: str, seed: int, index: int, client: Any) -> dict[str, Any]:
     signal_name, moment = draw(seed, index)
-    started = datetime.now(timezone.utc)
+    started, info = datetime.now(timezone.utc), machine(client)
     clock = time.monotonic()
     run_ids: list[str] = []
     try:
@@ -75,7 +75,7 @@ def interrupted_run(item: str, seed: int, index: int, client: Any) -> dict[str, 
         "seconds": round(time.monotonic() - clock, 1), "run": step.to_json(),
         "log_last_event": log.last_event, "log_run_status": log.run_status,
         "checks": [c.to_json() for c in checks], "leftovers": left, "swept": swept,
-        "machine": machine(client), "conditions": clean, "clean": all(clean.values()),
+        "machine": info, "conditions": clean, "clean": all(clean.values()),
     }
 
 

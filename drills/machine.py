@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from finsig_runner.bundle.image_set import image_set
+from finsig_runner.bundle.images import image_id
 from finsig_runner.core.source import project_version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,9 +24,19 @@ def git(*args: str) -> str:
 
 
 def image_ref(name: str) -> str:
-    """The tag `make images` gives image `name` of the image set (e.g. finsig-runner:0.1.0)."""
+    """The tag `make images` gives image `name` of the image set (e.g. finsig-runner:0.1.0);
+    for the runner, FINSIG_RUNNER_IMAGE instead when set (as scripts/pipeline.sh reads it)."""
+    if name == "runner" and os.environ.get("FINSIG_RUNNER_IMAGE"):
+        return os.environ["FINSIG_RUNNER_IMAGE"]
     spec = {s.name: s for s in image_set()}[name]
     return spec.ref(project_version(ROOT / spec.project))
+
+
+def image_info(client: Any, ref: str) -> dict[str, str | None]:
+    """The image's ID and the revision it was built from (its OCI label), None when absent."""
+    found = image_id(client, ref)
+    labels = (client.images.get(ref).labels or {}) if found else {}
+    return {"id": found, "revision": labels.get("org.opencontainers.image.revision")}
 
 
 def memory_gib() -> float | None:
@@ -36,15 +47,6 @@ def memory_gib() -> float | None:
     except (OSError, ValueError):
         pass
     return None
-
-
-def image_id(client: Any, ref: str) -> str | None:
-    import docker.errors
-
-    try:
-        return str(client.images.get(ref).id)
-    except docker.errors.DockerException:
-        return None
 
 
 def machine(client: Any, images: tuple[str, ...] = ("runner", "app")) -> dict[str, Any]:
@@ -59,5 +61,5 @@ def machine(client: Any, images: tuple[str, ...] = ("runner", "app")) -> dict[st
         "memory_gib": memory_gib(),
         "docker": client.version().get("Version"),
         "python": platform.python_version(),
-        "images": {ref: image_id(client, ref) for ref in refs.values()},
+        "images": {ref: image_info(client, ref) for ref in refs.values()},
     }

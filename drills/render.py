@@ -52,6 +52,9 @@ def _head(summary: Summary, when: str) -> list[str]:
         memory = "unknown" if info["memory_gib"] is None else f"{info['memory_gib']} GiB"
         lines.append(f"Machine: {info['cpus']} CPUs, {memory} memory, kernel "
                      f"{info['kernel']}, Docker engine {info['docker']} (host {info['host']}).")
+    for ref, ids in summary.images().items():
+        used = "; ".join(f"{key} for {count} item(s)" for key, count in ids.items())
+        lines.append(f"Image `{ref}`: {used}.")
     return lines + [""]
 
 

@@ -131,16 +131,31 @@ class Summary:
                     found[commit].append(part)
         return found
 
+    def _all(self) -> list[dict[str, Any]]:
+        return [*self.faults.values(), *self.soak.values(), *self.interrupts.values(),
+                *([self.durability] if self.durability else []),
+                *([self.fuzz] if self.fuzz else [])]
+
+    def images(self) -> dict[str, dict[str, int]]:
+        """Per image tag, each ID (and the revision it was built from) the items ran with, and
+        how many items ran with it."""
+        found: dict[str, dict[str, int]] = {}
+        for item in self._all():
+            for ref, info in ((item.get("machine") or {}).get("images") or {}).items():
+                if not isinstance(info, dict):  # an older record: the ID alone
+                    info = {"id": info, "revision": None}
+                key = f"{str(info.get('id'))[:19]} (revision {info.get('revision') or 'unknown'})"
+                found.setdefault(ref, {})
+                found[ref][key] = found[ref].get(key, 0) + 1
+        return found
+
     def machines(self) -> list[dict[str, Any]]:
         """The distinct machines (cores, memory, kernel, Docker) the results were taken on."""
         keys = ("host", "cpus", "kernel", "docker")
         seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for items in (self.faults, self.soak, self.interrupts,
-                      {"d": self.durability} if self.durability else {},
-                      {"f": self.fuzz} if self.fuzz else {}):
-            for item in items.values():
-                info = item.get("machine") or {}
-                known = seen.setdefault(tuple(info.get(k) for k in keys),
-                                        {**{k: info.get(k) for k in keys}, "memory_gib": None})
-                known["memory_gib"] = known["memory_gib"] or info.get("memory_gib")
+        for item in self._all():
+            info = item.get("machine") or {}
+            known = seen.setdefault(tuple(info.get(k) for k in keys),
+                                    {**{k: info.get(k) for k in keys}, "memory_gib": None})
+            known["memory_gib"] = known["memory_gib"] or info.get("memory_gib")
         return list(seen.values())

@@ -4,7 +4,6 @@ the partial set said to be partial, each differing fault written up as a finding
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,10 @@ from drills.summary import Summary
 
 pytestmark = pytest.mark.timeout(60)
 
-ROOT = Path(__file__).resolve().parents[2]
 MACHINE = {"commit": "c0ffee", "dirty": False, "host": "vm", "kernel": "6.1", "cpus": 2,
-           "memory_gib": 23.4, "docker": "20.10.24"}
+           "memory_gib": 23.4, "docker": "20.10.24",
+           "images": {"finsig-runner:0.1.0": {"id": "sha256:0123456789abcdef",
+                                              "revision": "c0ffee"}}}
 
 
 def run_step(code: int, stages: dict[str, tuple[str, str]], status: str,
@@ -72,6 +72,19 @@ def interrupt_item(index: int) -> dict[str, Any]:
             "leftovers": [], "clean": True, "machine": MACHINE}
 
 
+def durability_item() -> dict[str, Any]:
+    """The fields drills/durability.py writes that the renderer reads."""
+    return {
+        "parameters": {"rate": 20.0, "before": 20.0, "down": 10.0, "after": 30.0},
+        "writes": {"sent": 1204, "acknowledged": 1074, "found": 1074, "lost": 0,
+                   "answers_by_status": {"200": 1074, "503": 130}},
+        "outage": {"unavailable_seconds": 10.085, "server_errors": 0,
+                   "every_error_503_with_retry_after": True},
+        "readiness": {"detection_seconds": 2.152}, "passed": True, "failures": [],
+        "machine": {**MACHINE, "memory_gib": None},
+    }
+
+
 def fuzz_item(tmp_path: Path) -> dict[str, Any]:
     (tmp_path / "base" / "fuzz0").mkdir(parents=True)
     lines = [{"message": "request", "status": 200, "method": "GET", "path": "/healthz"}] * 3
@@ -100,8 +113,7 @@ def results(tmp_path: Path) -> Path:
         Store("soak", root).write(f"run-{index:03d}", soak_item(index))
     Store("soak", root).write("run-003", soak_item(3, passed=False))
     Store("interrupts", root).write("run-01", interrupt_item(1))
-    durability = json.loads((ROOT / "drills/results/durability/durability.json").read_text())
-    Store("durability", root).write("durability", durability)
+    Store("durability", root).write("durability", durability_item())
     Store("fuzz", root).write("fuzz", fuzz_item(tmp_path))
     return root
 
@@ -144,6 +156,9 @@ def test_the_other_parts_numbers(results: Path) -> None:
     assert "| 1204 | 1074 | 1074 | 0 | 10.085 s |" in text
     assert "4 requests, 0 answered 5xx; by status: 200: 3, 422: 1." in text
     assert "Machine: 2 CPUs, 23.4 GiB memory, kernel 6.1, Docker engine 20.10.24" in text
+    assert text.count("Machine:") == 1  # the durability record, without memory, is the same one
+    assert ("Image `finsig-runner:0.1.0`: sha256:0123456789ab (revision c0ffee) for 9 item(s)."
+            in text)
 
 
 def test_a_complete_set_is_not_partial(tmp_path: Path) -> None:
@@ -154,8 +169,7 @@ def test_a_complete_set_is_not_partial(tmp_path: Path) -> None:
         Store("soak", root).write(f"run-{index:03d}", soak_item(index))
     for index in range(1, 21):
         Store("interrupts", root).write(f"run-{index:02d}", interrupt_item(index))
-    shutil.copy(ROOT / "drills/results/durability/durability.json", tmp_path / "d.json")
-    Store("durability", root).write("durability", json.loads((tmp_path / "d.json").read_text()))
+    Store("durability", root).write("durability", durability_item())
     Store("fuzz", root).write("fuzz", fuzz_item(tmp_path))
     summary = Summary.load(root)
     size = sum(1 for f in CATALOGUE if not f.control)
