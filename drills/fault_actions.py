@@ -98,7 +98,8 @@ def sigkill_in_staging(ctx: Context) -> None:
 def clean_after_kill(ctx: Context) -> list[Step]:
     """What the killed run left, then `finsig-runner clean --run ID` on the host."""
     run_id = ctx.image_run.run_id()
-    ctx.notes["left_before_clean"] = leftovers(ctx.client, [run_id], ctx.item)
+    ctx.notes["left_before_clean"] = leftovers(ctx.client, [run_id], ctx.item,
+                                               [ctx.image_run.host()])
     if not ctx.notes["left_before_clean"]:
         raise InjectionError("the killed run left nothing: the kill came too late to test clean")
     return [command("clean", "clean", "--run", run_id)]

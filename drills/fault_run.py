@@ -40,7 +40,8 @@ def _pipeline_steps(fault: Fault, ctx: Context) -> list[Step]:
             ctx.run.stop()
         if fault.after is not None and "injection_error" not in ctx.notes:
             steps += fault.after(ctx)
-        ctx.notes["leftovers"] = leftovers(ctx.client, _run_ids(steps), fault.name)
+        ctx.notes["leftovers"] = leftovers(ctx.client, _run_ids(steps), fault.name,
+                                           [ctx.run.host()])
         return steps
 
 
@@ -77,7 +78,8 @@ def run_one(fault: Fault, seed: int, client: Any) -> dict[str, Any]:
         ctx.notes["injection_error"] = str(exc)
     finally:
         run_ids = _run_ids(steps) or ([ctx.run.run_id()] if ctx.run is not None else [])
-        swept = sweep(client, [r for r in run_ids if r], fault.name)
+        hosts = [ctx.run.host()] if ctx.run is not None else []
+        swept = sweep(client, [r for r in run_ids if r], fault.name, hosts)
     left = list(ctx.notes.pop("leftovers", []))
     error = ctx.notes.pop("injection_error", None)
     return record(fault, steps, ctx.notes, left=left, error=error, seed=seed,

@@ -43,6 +43,7 @@ def interrupted_run(item: str, seed: int, index: int, client: Any) -> dict[str, 
     started, info = datetime.now(timezone.utc), machine(client)
     clock = time.monotonic()
     run_ids: list[str] = []
+    hosts: list[str] = []
     try:
         with project_copy(item) as copy:
             copy.own()
@@ -52,13 +53,13 @@ def interrupted_run(item: str, seed: int, index: int, client: Any) -> dict[str, 
                 step = finish(run, TIMEOUT)
             finally:
                 run.stop()
-            run_ids = [step.run_id] if step.run_id else []
+            run_ids, hosts = ([step.run_id] if step.run_id else []), [run.host()]
             log = read_log(copy.root)
             checks = [command("verify-log", "verify-log", str(copy.root / LOG)),
                       command("verify", "verify", str(copy.root))]
-            left = leftovers(client, run_ids, item)
+            left = leftovers(client, run_ids, item, hosts)
     finally:
-        swept = sweep(client, run_ids, item)
+        swept = sweep(client, run_ids, item, hosts)
     verify_log, verify = checks
     clean = {
         "signal sent while the run ran": bool(sent["sent"]),

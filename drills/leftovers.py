@@ -15,7 +15,7 @@ from typing import Any
 
 import docker.errors
 
-from finsig_runner.containers.resources import remove_run, selector
+from finsig_runner.containers.resources import HOST_LABEL, remove_run, selector
 from finsig_runner.containers.run_network import network_name
 from finsig_runner.stages.image.stage import run_tag
 
@@ -65,8 +65,8 @@ def _run_objects(client: Any, run_id: str) -> list[tuple[str, Any]]:
     return found
 
 
-def _drill_objects(client: Any, item: str) -> list[tuple[str, Any]]:
-    flt = {"label": f"{DRILL_LABEL}={item}"}
+def _labelled(client: Any, label: str) -> list[tuple[str, Any]]:
+    flt = {"label": label}
     found: list[tuple[str, Any]] = [
         ("container", c) for c in client.containers.list(all=True, filters=flt)]
     found += [("network", n) for n in client.networks.list(filters=flt)]
@@ -85,21 +85,25 @@ def _key(kind: str, made: Any) -> str:
     return f"{kind}:{made.id}:{','.join(made.tags) if kind == 'image' else ''}"
 
 
-def objects(client: Any, run_ids: Iterable[str], item: str) -> list[tuple[str, Any]]:
-    """Every object of these runs and of this drill item, each once, containers first."""
+def objects(client: Any, run_ids: Iterable[str], item: str,
+            hosts: Iterable[str] = ()) -> list[tuple[str, Any]]:
+    """Every object of these runs and of this drill item, each once, containers first. `hosts`:
+    runner containers' host names (short IDs), whose HOST_LABEL finds a run's objects even when
+    its run ID was never seen (a run stopped before it said it)."""
     found: dict[str, tuple[str, Any]] = {}
-    for run_id in run_ids:
-        for kind, made in _run_objects(client, run_id):
-            found.setdefault(_key(kind, made), (kind, made))
-    for kind, made in _drill_objects(client, item):
+    pairs = [pair for run_id in run_ids for pair in _run_objects(client, run_id)]
+    pairs += [pair for host in hosts if host for pair in _labelled(client, f"{HOST_LABEL}={host}")]
+    pairs += _labelled(client, f"{DRILL_LABEL}={item}")
+    for kind, made in pairs:
         found.setdefault(_key(kind, made), (kind, made))
     order = {"container": 0, "network": 1, "volume": 2, "image": 3}
     return sorted(found.values(), key=lambda pair: order[pair[0]])
 
 
-def leftovers(client: Any, run_ids: Iterable[str], item: str) -> list[str]:
+def leftovers(client: Any, run_ids: Iterable[str], item: str,
+              hosts: Iterable[str] = ()) -> list[str]:
     """What remains of these runs and of this drill item, one line each ("container NAME")."""
-    return [_name(kind, made) for kind, made in objects(client, run_ids, item)]
+    return [_name(kind, made) for kind, made in objects(client, run_ids, item, hosts)]
 
 
 def _remove_image(client: Any, image: Image) -> None:
@@ -109,14 +113,15 @@ def _remove_image(client: Any, image: Image) -> None:
         client.images.remove(image.id)
 
 
-def sweep(client: Any, run_ids: Iterable[str], item: str) -> list[str]:
+def sweep(client: Any, run_ids: Iterable[str], item: str,
+          hosts: Iterable[str] = ()) -> list[str]:
     """Remove what `leftovers` finds (the drill's own cleanup, after the observation)."""
     removed: list[str] = []
-    ids = list(run_ids)
+    ids, hosts = list(run_ids), list(hosts)
     for run_id in ids:
         removal = remove_run(client, run_id)
         removed += [f"{r.kind} {r.name}" for r in removal.removed]
-    for kind, made in objects(client, ids, item):
+    for kind, made in objects(client, ids, item, hosts):
         try:
             if kind == "container":
                 made.remove(force=True, v=True)

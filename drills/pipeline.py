@@ -2,9 +2,10 @@
 
 `ImageRun` starts the runner image exactly as scripts/pipeline.sh does — `docker run --rm -v
 WORKSPACE:/workspace -v /var/run/docker.sock:/var/run/docker.sock finsig-runner:<version>
-[ARGS]` — plus a container name and the drill's labels, so that the drill can signal it and find
-what it left. `command()` runs `finsig-runner` on the host (verify, verify-log, clean, bundle):
-what an auditor or an operator runs afterwards. Every step ends as a `Step`.
+[ARGS]` — plus a container name, a --cidfile and the drill's labels, so that the drill can
+signal it and find what it left. `command()` runs `finsig-runner` on the host (verify,
+verify-log, clean, bundle): what an auditor or an operator runs afterwards. Every step ends as a
+`Step`.
 """
 
 from __future__ import annotations
@@ -86,15 +87,17 @@ class ImageRun:
                  socket: bool = True) -> None:
         self.workspace = workspace
         self.name = f"finsig-drill-{item}-{uuid.uuid4().hex[:6]}"
-        self._run_id = ""
+        self._run_id = self._host = ""
         argv = ["docker", "run", "--rm", "--name", self.name]
         for key, value in drill_labels(item).items():
             argv += ["--label", f"{key}={value}"]
         argv += ["--volume", f"{workspace}:/workspace"]
         if socket:
             argv += ["--volume", f"{SOCKET}:/var/run/docker.sock"]
-        self.argv = [*argv, image_ref("runner"), *args]
         self.output_path = workspace.parent / f"{self.name}.out"
+        self.cidfile = workspace.parent / f"{self.name}.cid"
+        argv += ["--cidfile", str(self.cidfile)]
+        self.argv = [*argv, image_ref("runner"), *args]
         self.started = time.monotonic()
         with self.output_path.open("wb") as out:
             # the docker CLI, fixed argv; its own session: a signal for the drill is not one for
@@ -116,6 +119,15 @@ class ImageRun:
             match = RUN_ID.search(self.output())
             self._run_id = match.group(1) if match else read_log(self.workspace).run_id
         return self._run_id
+
+    def host(self) -> str:
+        """The runner container's host name (its short ID): the runs' HOST_LABEL value."""
+        if not self._host:
+            try:
+                self._host = self.cidfile.read_text(encoding="ascii").strip()[:12]
+            except FileNotFoundError:  # not started yet, or the copy is gone
+                pass
+        return self._host
 
     def running(self) -> bool:
         return self.process.poll() is None
@@ -143,6 +155,7 @@ class ImageRun:
                 self.process.wait(timeout=30)
 
     def step(self, exit_code: int | None) -> Step:
+        self.host()
         log = read_log(self.workspace)
         return Step("run", self.argv, exit_code, round(self.elapsed(), 1),
                     self.output()[-TAIL:], self.run_id(), log.stages, log.run_status)
