@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help deps wheelhouse engine base images app-context vulndb browser-deps test test-unit pipeline bundle clean
+.PHONY: help deps wheelhouse engine base images app-context vulndb browser-deps test test-unit pipeline drills bundle clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,13 @@ test-unit: deps ## Run only the tests that need no Docker engine
 
 pipeline: deps engine images ## Run the whole pipeline over this repository (KEY=path: then seal it)
 	@$(if $(KEY),FINSIG_SIGNING_KEY="$(KEY)" )scripts/pipeline.sh
+
+# The reliability drills (drills/, docs/reliability.md): about two hours on 2 cores, never part of
+# `make test`. DRILLS picks one part; an interrupted part resumes; DRILLS_ARGS=--fresh starts over.
+DRILLS ?= all
+DRILLS_ARGS ?=
+drills: deps engine images ## Reliability drills, then docs/reliability.md: make drills [DRILLS=faults|soak|interrupts|durability|fuzz] [DRILLS_ARGS=--fresh]
+	@$(PY) -m drills $(DRILLS) $(DRILLS_ARGS)
 
 # The isolated-site bundle (docs/airgap.md). Without KEY, make stops before building anything.
 BUNDLE ?= dist/finsig-bundle-$(VERSION).tar

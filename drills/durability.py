@@ -5,7 +5,8 @@ steady rate, each with its own (symbol, date) and close, kills PostgreSQL (SIGKI
 starts the same container again, and keeps the load on. Then it reads every stored row and checks
 that each acknowledged (200) write is there with its value; it also checks that every error answer
 was 503 with Retry-After (a 500 fails the drill) and that /readyz said not ready during the outage
-and ready after it, without restarting the app. Raw results: drills/results/durability.json.
+and ready after it, without restarting the app. Raw results:
+drills/results/durability/durability.json (`make drills DRILLS=durability` keeps them there).
 
     .venv/bin/python -m drills.durability [--rate 20] [--before 20] [--down 10] [--after 30]
 
@@ -18,10 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import signal
-import subprocess  # nosec B404
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -34,11 +32,11 @@ import docker
 import psycopg
 
 from drills.load import Answer, Clock, Load, Probe, Prober
+from drills.machine import machine as drill_machine
 from drills.stack import Stack
 from finsig import __version__
 
-RESULTS = Path(__file__).resolve().parent / "results" / "durability.json"
-ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results" / "durability" / "durability.json"
 
 
 @dataclass(frozen=True)
@@ -211,22 +209,9 @@ def failures(result: Result, leftovers: list[str]) -> list[str]:
     return [message for message, ok in checks.items() if not ok]
 
 
-def _git(*args: str) -> str:
-    # git with a fixed argv, for the commit the run tested
-    result = subprocess.run(  # nosec B603 B607
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    return result.stdout.strip()
-
-
 def machine(stack: Stack) -> dict[str, Any]:
     return {
-        "commit": _git("rev-parse", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--", "src", "drills", ":!drills/results")),
-        "host": platform.node(),
-        "kernel": platform.release(),
-        "cpus": len(os.sched_getaffinity(0)),
-        "docker": stack.client.version().get("Version"),
+        **drill_machine(stack.client, images=()),
         "app_image": {"tag": stack.app_image, "id": stack.app.image.id},
         "postgres_image": {"tag": stack.postgres_image, "id": stack.postgres.image.id},
     }
